@@ -1,0 +1,153 @@
+"""The ``palpate`` console script.
+
+Clinical commands (``plan``, ``score``, ``change``, ``bill``) run on the pure core only: JSON in on
+standard input (or ``--input FILE``), JSON out on standard output, exit 2 with a JSON error on
+standard error for bad input (see shared/contract/README.md). The web commands (``serve``,
+``demo``, ``manage``, ``audit``) start Django.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from palpate.core.errors import InputError
+
+Handler = Callable[[Any], dict[str, Any]]
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_BAD_INPUT = 2
+
+
+def _handler(command: str) -> Handler:
+    # Imported lazily so that `palpate bill` does not pay for loading the clinical rules.
+    if command == "plan":
+        from palpate.core.planning import plan_request
+
+        return plan_request
+    if command == "score":
+        from palpate.core.measures import score_request
+
+        return score_request
+    if command == "change":
+        from palpate.core.measures import change_request
+
+        return change_request
+    if command == "bill":
+        from palpate.core.billing import bill_request
+
+        return bill_request
+    raise ValueError(command)
+
+
+CLINICAL_COMMANDS = {
+    "plan": "screen a patient and plan today's soft-tissue session",
+    "score": "score an outcome questionnaire",
+    "change": "judge whether a change in score is clinically important",
+    "bill": "count timed-code units for one date of service",
+}
+
+
+def _dump(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _answer(handler: Handler, text: str) -> dict[str, Any]:
+    """One request text to one response document; raises InputError for bad input."""
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError("malformed_json", f"input is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
+    if not isinstance(payload, dict):
+        raise InputError("wrong_type", "the request must be a JSON object")
+    return handler(payload)
+
+
+def run_clinical(command: str, args: argparse.Namespace) -> int:
+    handler = _handler(command)
+    if args.input:
+        try:
+            with open(args.input, encoding="utf-8") as fh:
+                text = fh.read()
+        except OSError as exc:
+            return _fail(InputError("unreadable_input", f"cannot read {args.input}: {exc.strerror}"))
+    else:
+        text = sys.stdin.read()
+
+    if not args.jsonl:
+        try:
+            response = _answer(handler, text)
+        except InputError as exc:
+            return _fail(exc)
+        sys.stdout.write(_dump(response) + "\n")
+        return EXIT_OK
+
+    status = EXIT_OK
+    out = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            out.append(_dump(_answer(handler, line)))
+        except InputError as exc:
+            located = InputError(exc.code, exc.message, f"line {number}" + (f": {exc.path}" if exc.path else ""))
+            out.append(_dump(located.as_json()))
+            status = EXIT_BAD_INPUT
+    sys.stdout.write("".join(line + "\n" for line in out))
+    return status
+
+
+def _fail(exc: InputError) -> int:
+    sys.stderr.write(_dump(exc.as_json()) + "\n")
+    return EXIT_BAD_INPUT
+
+
+def _django(argv: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "palpate.web.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["palpate", *argv])
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="palpate", description="Palpate: soft-tissue therapy clinic software.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, help_text in CLINICAL_COMMANDS.items():
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--input", metavar="FILE", help="read the request from FILE instead of standard input")
+        p.add_argument("--jsonl", action="store_true", help="one JSON request per line, one response per line")
+    serve = sub.add_parser("serve", help="migrate, seed demo data on first start, and serve the web app")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("PALPATE_WORKERS", "2")))
+    sub.add_parser("demo", help="load the demo clinics, users and patients")
+    audit = sub.add_parser("audit", help="audit trail tools")
+    audit.add_argument("action", choices=["verify"], help="verify: check the audit hash chain")
+    manage = sub.add_parser("manage", help="run a Django management command")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command in CLINICAL_COMMANDS:
+        return run_clinical(args.command, args)
+    if args.command == "serve":
+        from palpate.web.serve import serve
+
+        return serve(host=args.host, port=args.port, workers=args.workers)
+    if args.command == "demo":
+        return _django(["demo"])
+    if args.command == "audit":
+        return _django(["audit_verify"])
+    return _django(args.rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
