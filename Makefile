@@ -42,7 +42,7 @@ chromium:
 
 # pytest exits 5 when it collected no tests: that is a failure here, never a pass.
 test: $(STAMP) chromium
-	$(BIN)/python -m pytest -p no:cacheprovider
+	PALPATE_DATA_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest -p no:cacheprovider
 
 test-core: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider tests/core

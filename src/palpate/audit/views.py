@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from palpate.audit.models import AuditEvent
+from palpate.clinics.roles import AUDIT_VIEW
+from palpate.web.decorators import member_required
+
+
+@member_required(AUDIT_VIEW)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    events = AuditEvent.objects.filter(clinic=actor.clinic).order_by("-seq")
+    patient = request.GET.get("patient", "").strip()
+    if patient.isdigit():
+        events = events.filter(patient_id=int(patient))
+    action = request.GET.get("action", "").strip()
+    if action:
+        events = events.filter(action__startswith=action)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "audit/log.html", {"page": page, "patient": patient, "action": action})

@@ -1,0 +1,1 @@
+"""Clinics (tenants), memberships and roles, and the active-clinic context for every request."""

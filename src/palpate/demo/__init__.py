@@ -1,0 +1,1 @@
+"""Demo data: two clinics with owners, therapists and realistic patients (``palpate demo``)."""

@@ -1,0 +1,1 @@
+"""The patient registry and episodes of care, per clinic."""

@@ -1,0 +1,100 @@
+"""JSON API for patients and episodes (django-ninja). Same door, same services as the HTML views.
+
+Errors: 401 not signed in, 403 the role may not do this, 404 no such patient in your clinic
+(including another clinic's), 422 the payload failed validation (``{"detail": [...]}`` lists
+each field and what to fix).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from palpate.audit.services import record_read
+from palpate.patients import services
+from palpate.patients.access import access_patient, patients_for
+from palpate.patients.forms import PatientForm
+from palpate.patients.models import Episode, Patient
+from palpate.web.decorators import client_ip
+
+router = Router(tags=["patients"])
+
+
+class PatientOut(Schema):
+    id: int
+    record_number: str
+    given_name: str
+    family_name: str
+    date_of_birth: dt.date
+    sex: str
+    phone: str
+    email: str
+
+
+class PatientIn(Schema):
+    given_name: str
+    family_name: str
+    date_of_birth: dt.date
+    sex: str
+    record_number: str = ""
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+
+
+class EpisodeOut(Schema):
+    id: int
+    condition: str
+    body_region: str
+    side: str
+    diagnosis: str
+    icd10_code: str
+    onset_date: dt.date
+    referral_source: str
+    payer: str
+    status: str
+    opened_on: dt.date
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+@router.get("/patients", response=list[PatientOut])
+@paginate(LimitOffsetPagination)
+def list_patients(request: HttpRequest, q: str = "") -> object:
+    patients = patients_for(request.actor)  # type: ignore[attr-defined]
+    if q:
+        patients = patients.filter(family_name__icontains=q) | patients.filter(given_name__icontains=q) | patients.filter(record_number__icontains=q)
+    return patients
+
+
+@router.post("/patients", response={201: PatientOut, 403: ErrorOut, 422: dict})
+def create_patient(request: HttpRequest, payload: PatientIn) -> Status:
+    actor = request.actor  # type: ignore[attr-defined]
+    services.check_can_write(actor)
+    form = PatientForm(payload.dict(), clinic=actor.clinic)
+    if not form.is_valid():
+        raise NinjaValidationError(
+            [{"loc": ["body", "payload", field], "msg": " ".join(errors)} for field, errors in form.errors.items()]
+        )
+    return Status(201, services.do_create_patient(actor, form.save(commit=False)))
+
+
+@router.get("/patients/{patient_id}", response={200: PatientOut, 404: ErrorOut})
+def get_patient(request: HttpRequest, patient_id: int) -> Patient:
+    actor = request.actor  # type: ignore[attr-defined]
+    patient = access_patient(actor, patient_id)
+    record_read(actor, "patient.view.api", patient_id=patient.pk, obj=patient, ip_address=client_ip(request))
+    return patient
+
+
+@router.get("/patients/{patient_id}/episodes", response={200: list[EpisodeOut], 404: ErrorOut})
+def list_episodes(request: HttpRequest, patient_id: int) -> object:
+    actor = request.actor  # type: ignore[attr-defined]
+    patient = access_patient(actor, patient_id)
+    return Episode.objects.filter(clinic_id=patient.clinic_id, patient=patient)

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+
+from palpate.patients.models import Episode, Patient
+from palpate.patients.vocab import PAIRED_REGIONS, condition_choices, region_choices
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class PatientForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = ["given_name", "family_name", "date_of_birth", "sex", "record_number", "phone", "email", "address"]
+        widgets = {"date_of_birth": DateInput(), "address": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, clinic: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clinic = clinic
+        self.fields["record_number"].required = False
+
+    def clean_date_of_birth(self) -> dt.date:
+        dob = self.cleaned_data["date_of_birth"]
+        today = dt.date.today()
+        if dob > today:
+            raise forms.ValidationError("The date of birth is in the future; check the year.")
+        if dob < today.replace(year=today.year - 120):
+            raise forms.ValidationError("That date of birth makes the patient over 120; check the year.")
+        return dob
+
+    def clean_record_number(self) -> str:
+        number = self.cleaned_data.get("record_number", "").strip()
+        if number:
+            clash = Patient.objects.filter(clinic=self.clinic, record_number=number)
+            if self.instance.pk:
+                clash = clash.exclude(pk=self.instance.pk)
+            if clash.exists():
+                raise forms.ValidationError(f"Record number {number} is already used by another patient in this clinic.")
+        return number
+
+
+class EpisodeForm(forms.ModelForm):
+    condition = forms.ChoiceField(choices=())
+    body_region = forms.ChoiceField(label="Body region", choices=())
+    side = forms.ChoiceField(
+        choices=[("", "— (midline)"), ("left", "Left"), ("right", "Right")], required=False
+    )
+
+    class Meta:
+        model = Episode
+        fields = [
+            "condition", "body_region", "side", "diagnosis", "icd10_code", "onset_date",
+            "referral_source", "payer", "payer_name",
+        ]
+        widgets = {"onset_date": DateInput()}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["condition"].choices = [("", "Choose…"), *condition_choices()]
+        self.fields["body_region"].choices = [("", "Choose…"), *region_choices()]
+        self.fields["icd10_code"].widget.attrs["placeholder"] = "e.g. M54.50"
+
+    def clean_icd10_code(self) -> str:
+        return str(self.cleaned_data["icd10_code"]).strip().upper()
+
+    def clean_onset_date(self) -> dt.date:
+        onset = self.cleaned_data["onset_date"]
+        if onset > dt.date.today():
+            raise forms.ValidationError("The onset date is in the future.")
+        return onset
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        region, side = data.get("body_region"), data.get("side")
+        if region in PAIRED_REGIONS and not side:
+            self.add_error("side", "Choose left or right: this region is paired.")
+        if region and region not in PAIRED_REGIONS and side:
+            self.add_error("side", "This region is midline; leave the side blank.")
+        return data

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.validators import RegexValidator
+from django.db import models
+
+if TYPE_CHECKING:
+    from palpate.clinics.actor import Actor
+
+# ICD-10-CM shape: letter, two characters, then an optional dot and up to four more.
+# (The shape only; the code set itself changes every October and is the biller's to confirm.)
+ICD10CM_VALIDATOR = RegexValidator(
+    r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$",
+    "Enter an ICD-10-CM code such as M54.50 or S39.012A (letter, two characters, optional dot and up to four more).",
+)
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class PatientQuerySet(models.QuerySet["Patient"]):
+    def for_actor(self, actor: Actor | None) -> PatientQuerySet:
+        """The one tenant filter: only the active clinic's patients, or none at all."""
+        if actor is None:
+            return self.none()
+        return self.filter(clinic=actor.clinic)
+
+
+class Patient(models.Model):
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
+    record_number = models.CharField(
+        "record number", max_length=32, help_text="Unique within the clinic. Leave blank to assign the next number."
+    )
+    given_name = models.CharField("first name", max_length=100)
+    family_name = models.CharField("last name", max_length=100)
+    date_of_birth = models.DateField("date of birth")
+    sex = models.CharField(max_length=8, choices=Sex.choices)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["family_name", "given_name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "record_number"], name="patient_unique_clinic_record_number")
+        ]
+        indexes = [models.Index(fields=["clinic", "family_name", "given_name"], name="patient_clinic_name")]
+
+    def __str__(self) -> str:
+        return f"{self.family_name}, {self.given_name} ({self.record_number})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    def age_on(self, day: object) -> int:
+        import datetime as dt
+
+        assert isinstance(day, dt.date)
+        dob = self.date_of_birth
+        return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+
+class Payer(models.TextChoices):
+    MEDICARE = "medicare", "Medicare"
+    MEDICAID = "medicaid", "Medicaid"
+    COMMERCIAL = "commercial", "Commercial insurance"
+    WORKERS_COMP = "workers_comp", "Workers' compensation"
+    AUTO = "auto", "Auto / personal injury"
+    SELF_PAY = "self_pay", "Self-pay"
+
+
+class EpisodeStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    DISCHARGED = "discharged", "Discharged"
+
+
+class Episode(models.Model):
+    """An episode of care: one problem, from referral to discharge."""
+
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="episodes")
+    condition = models.CharField(
+        max_length=40, help_text="What brings the patient in (the knowledge base's condition list)."
+    )
+    body_region = models.CharField("body region", max_length=20)
+    side = models.CharField(max_length=8, blank=True, help_text="Left or right for paired regions; blank for midline.")
+    diagnosis = models.CharField(max_length=200)
+    icd10_code = models.CharField("ICD-10-CM code", max_length=10, validators=[ICD10CM_VALIDATOR])
+    onset_date = models.DateField("onset date")
+    referral_source = models.CharField("referred by", max_length=200, blank=True)
+    payer = models.CharField(max_length=16, choices=Payer.choices)
+    payer_name = models.CharField("insurer / plan", max_length=120, blank=True)
+    status = models.CharField(max_length=12, choices=EpisodeStatus.choices, default=EpisodeStatus.ACTIVE)
+    opened_on = models.DateField()
+    discharged_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-opened_on", "-id"]
+        indexes = [models.Index(fields=["clinic", "patient", "status"], name="episode_clinic_patient")]
+
+    def __str__(self) -> str:
+        return f"{self.diagnosis} ({self.icd10_code})"

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from palpate.audit.diff import snapshot
+from palpate.audit.services import record_read
+from palpate.clinics.roles import PATIENT_VIEW, PATIENT_WRITE
+from palpate.patients import services
+from palpate.patients.access import access_episode, access_patient, patients_for
+from palpate.patients.forms import EpisodeForm, PatientForm
+from palpate.patients.models import Episode
+from palpate.patients.vocab import label
+from palpate.web.decorators import client_ip, member_required
+
+PAGE_SIZE = 25
+
+
+@member_required(PATIENT_VIEW)
+def patient_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    patients = patients_for(request.actor)  # type: ignore[attr-defined]
+    if query:
+        terms = Q()
+        for word in query.split():
+            terms &= (
+                Q(given_name__icontains=word) | Q(family_name__icontains=word) | Q(record_number__icontains=word)
+                | Q(phone__icontains=word) | Q(email__icontains=word)
+            )
+        patients = patients.filter(terms)
+    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "query": query}
+    template = "patients/list.html#results" if request.htmx else "patients/list.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@member_required(PATIENT_WRITE)
+def patient_create(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    form = PatientForm(request.POST or None, clinic=actor.clinic)
+    if request.method == "POST" and form.is_valid():
+        patient = services.do_create_patient(actor, form.save(commit=False))
+        messages.success(request, f"{patient.full_name} was added (record {patient.record_number}).")
+        return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/form.html", {"form": form, "creating": True})
+
+
+@member_required(PATIENT_VIEW)
+def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    patient = access_patient(actor, pk)
+    record_read(actor, "patient.view", patient_id=patient.pk, obj=patient, ip_address=client_ip(request))
+    episodes = Episode.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+    return render(request, "patients/detail.html", {"patient": patient, "episodes": episodes, "label": label})
+
+
+@member_required(PATIENT_WRITE)
+def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    patient = access_patient(actor, pk, write=True)
+    before = snapshot(patient)
+    form = PatientForm(request.POST or None, instance=patient, clinic=actor.clinic)
+    if request.method == "POST" and form.is_valid():
+        services.do_update_patient(actor, form.save(commit=False), before)
+        messages.success(request, "Patient details saved.")
+        return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/form.html", {"form": form, "patient": patient, "creating": False})
+
+
+@member_required(PATIENT_WRITE)
+def episode_create(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    patient = access_patient(actor, pk, write=True)
+    form = EpisodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.do_create_episode(actor, patient, form.save(commit=False))
+        messages.success(request, "Episode of care opened.")
+        return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/episode_form.html", {"form": form, "patient": patient, "creating": True})
+
+
+@member_required(PATIENT_WRITE)
+def episode_edit(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    patient = access_patient(actor, pk, write=True)
+    episode = access_episode(actor, patient, episode_pk, write=True)
+    before = snapshot(episode)
+    form = EpisodeForm(request.POST or None, instance=episode)
+    if request.method == "POST" and form.is_valid():
+        services.do_update_episode(actor, form.save(commit=False), before)
+        messages.success(request, "Episode saved.")
+        return redirect(reverse("patients:detail", args=[patient.pk]))
+    return render(request, "patients/episode_form.html", {"form": form, "patient": patient, "episode": episode, "creating": False})

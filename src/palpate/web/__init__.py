@@ -1,0 +1,1 @@
+"""The Django project: settings, URL map, server entry point and shared templates."""

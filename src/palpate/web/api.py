@@ -1,0 +1,43 @@
+"""The JSON API root: session authentication, one router per app, documented errors.
+
+OpenAPI schema at /api/openapi.json, interactive docs at /api/docs.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.security import SessionAuth
+
+
+class ClinicMemberAuth(SessionAuth):
+    """Signed in (and past two-factor, which the middleware enforces) and a member of a clinic."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> object:
+        user = super().authenticate(request, key)
+        if user is None or getattr(request, "actor", None) is None:
+            return None
+        return user
+
+
+api = NinjaAPI(title="Palpate API", version="1", auth=ClinicMemberAuth(), urls_namespace="api")
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": "Not found"}, status=404)
+
+
+@api.exception_handler(PermissionDenied)
+def forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc) or "Forbidden"}, status=403)
+
+
+def _register() -> None:
+    from palpate.patients.api import router as patients_router
+
+    api.add_router("/", patients_router)
+
+
+_register()
