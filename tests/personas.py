@@ -81,6 +81,44 @@ def world(db) -> World:  # noqa: ANN001
                  harbor_episode=episode, **people)
 
 
+@dataclass
+class ClinicalWorld:
+    """``world`` plus one record of each clinical kind for Harbor's patient (ids for URL matrices)."""
+
+    world: World
+    evaluation: object
+    referral: object
+    plan: object
+    visit: object
+    measurement: object
+
+    def ids(self) -> dict[str, int]:
+        return {"p": self.world.harbor_patient.pk, "e": self.world.harbor_episode.pk, "ev": self.evaluation.pk,
+                "r": self.referral.pk, "plan": self.plan.pk, "v": self.visit.pk, "m": self.measurement.pk}
+
+
+@pytest.fixture
+def clinical_world(world) -> ClinicalWorld:  # noqa: ANN001
+    from palpate.evaluations.models import Evaluation, Referral
+    from palpate.outcomes.models import OutcomeMeasurement
+    from palpate.plans.models import PlanOfCare
+    from palpate.visits.models import TreatmentRow, Visit
+
+    common = {"clinic": world.harbor, "patient": world.harbor_patient, "episode": world.harbor_episode}
+    today = dt.date(2026, 11, 2)
+    evaluation = Evaluation.objects.create(**common, therapist=world.alice, performed_on=today, pain_nprs=6,
+                                           chief_complaint="Low back pain after lifting")
+    referral = Referral.objects.create(**common, reason="red_flag_spine", urgency="routine", raised_by=world.alice,
+                                       raised_on=today)
+    plan = PlanOfCare.objects.create(**common, evaluation=evaluation, created_by=world.alice, start_date=today)
+    visit = Visit.objects.create(**common, plan=plan, therapist=world.alice, visit_date=today, nprs_before=6)
+    TreatmentRow.objects.create(clinic=world.harbor, visit=visit, technique="effleurage", region="lower_back",
+                                pressure="light", minutes=8)
+    measurement = OutcomeMeasurement.objects.create(**common, instrument="nprs", taken_on=today, answers=[6], valid=True,
+                                                    score=6, entered_by=world.alice)
+    return ClinicalWorld(world, evaluation, referral, plan, visit, measurement)
+
+
 @pytest.fixture
 def as_user(client):  # noqa: ANN001, ANN201
     """``as_user(world.alice)`` signs the test client in as that person and returns it."""

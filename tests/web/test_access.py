@@ -1,26 +1,29 @@
 """The one-door rule, tested for every patient-scoped URL: another clinic's patient is a 404,
 a read-only role gets a 403 on writes, and nobody signed out gets in.
 
-``PATIENT_URLS`` must list every URL pattern that takes a patient id; a test below fails when a
-new view is added without being put in this matrix.
+The matrix is every ``tests/web/matrix_*.py`` module's ``PATIENT_URLS`` (name -> (path template,
+is_write)) and ``API_PATIENT_URLS`` (name -> path template), so each app keeps its own rows. It
+must list every URL pattern that takes a patient id: a test below fails when a new view is added
+without being put in the matrix. Templates use the ids of ``clinical_world``: {p} patient,
+{e} episode, {ev} evaluation, {r} referral, {plan} plan of care, {v} visit, {m} measurement.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from pathlib import Path
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-# name -> (path template, is_write)
-PATIENT_URLS = {
-    "patients:detail": ("/patients/{p}/", False),
-    "patients:edit": ("/patients/{p}/edit/", True),
-    "patients:episode_create": ("/patients/{p}/episodes/new/", True),
-    "patients:episode_edit": ("/patients/{p}/episodes/{e}/edit/", True),
-}
-API_PATIENT_URLS = {
-    "api:get_patient": "/api/patients/{p}",
-    "api:list_episodes": "/api/patients/{p}/episodes",
-}
+PATIENT_URLS: dict[str, tuple[str, bool]] = {}
+API_PATIENT_URLS: dict[str, str] = {}
+for _module in pkgutil.iter_modules([str(Path(__file__).parent)]):
+    if _module.name.startswith("matrix_"):
+        _matrix = importlib.import_module(f"tests.web.{_module.name}")
+        PATIENT_URLS |= getattr(_matrix, "PATIENT_URLS", {})
+        API_PATIENT_URLS |= getattr(_matrix, "API_PATIENT_URLS", {})
 
 
 def _patterns(resolver: URLResolver, prefix: str = "", namespace: str = "") -> list[tuple[str, str]]:
@@ -45,59 +48,64 @@ def test_every_url_that_takes_a_patient_is_in_the_access_matrix():
     assert not missing, f"add these patient URLs to the access matrix: {sorted(missing)}"
 
 
-def _url(template: str, world) -> str:  # noqa: ANN001
-    return template.format(p=world.harbor_patient.pk, e=world.harbor_episode.pk)
+@pytest.fixture
+def ids(clinical_world) -> dict[str, int]:  # noqa: ANN001
+    return clinical_world.ids()
+
+
+def _url(template: str, ids: dict[str, int]) -> str:
+    return template.format(**ids)
 
 
 @pytest.mark.parametrize("name", sorted(PATIENT_URLS))
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_a_user_of_another_clinic_gets_404_for_every_patient_page(world, as_user, name, method):
+def test_a_user_of_another_clinic_gets_404_for_every_patient_page(world, ids, as_user, name, method):
     client = as_user(world.charlie)
-    response = getattr(client, method)(_url(PATIENT_URLS[name][0], world))
+    response = getattr(client, method)(_url(PATIENT_URLS[name][0], ids))
     assert response.status_code == 404
 
 
 @pytest.mark.parametrize("name", sorted(API_PATIENT_URLS))
-def test_a_user_of_another_clinic_gets_404_from_every_patient_api(world, as_user, name):
-    response = as_user(world.charlie).get(_url(API_PATIENT_URLS[name], world))
+def test_a_user_of_another_clinic_gets_404_from_every_patient_api(world, ids, as_user, name):
+    response = as_user(world.charlie).get(_url(API_PATIENT_URLS[name], ids))
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found"}
 
 
 @pytest.mark.parametrize("name", sorted(PATIENT_URLS))
-def test_a_colleague_in_the_same_clinic_can_open_every_patient_page(world, as_user, name):
-    response = as_user(world.bob).get(_url(PATIENT_URLS[name][0], world))
+def test_a_colleague_in_the_same_clinic_can_open_every_patient_page(world, ids, as_user, name):
+    response = as_user(world.bob).get(_url(PATIENT_URLS[name][0], ids))
     assert response.status_code == 200
 
 
 @pytest.mark.parametrize("name", sorted(API_PATIENT_URLS))
-def test_a_colleague_in_the_same_clinic_can_read_the_patient_api(world, as_user, name):
-    response = as_user(world.bob).get(_url(API_PATIENT_URLS[name], world))
+def test_a_colleague_in_the_same_clinic_can_read_the_patient_api(world, ids, as_user, name):
+    response = as_user(world.bob).get(_url(API_PATIENT_URLS[name], ids))
     assert response.status_code == 200
 
 
 @pytest.mark.parametrize("name", sorted(n for n, (_, write) in PATIENT_URLS.items() if write))
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_the_read_only_auditor_gets_403_on_every_write(world, as_user, name, method):
-    response = getattr(as_user(world.aubrey), method)(_url(PATIENT_URLS[name][0], world), {"given_name": "X"})
+def test_the_read_only_auditor_gets_403_on_every_write(world, ids, as_user, name, method):
+    response = getattr(as_user(world.aubrey), method)(_url(PATIENT_URLS[name][0], ids), {"given_name": "X"})
     assert response.status_code == 403
 
 
 @pytest.mark.parametrize("name", sorted(n for n, (_, write) in PATIENT_URLS.items() if not write))
-def test_the_read_only_auditor_can_read(world, as_user, name):
-    assert as_user(world.aubrey).get(_url(PATIENT_URLS[name][0], world)).status_code == 200
+def test_the_read_only_auditor_can_read(world, ids, as_user, name):
+    assert as_user(world.aubrey).get(_url(PATIENT_URLS[name][0], ids)).status_code == 200
 
 
 @pytest.mark.parametrize("name", sorted(PATIENT_URLS))
-def test_signed_out_visitors_are_sent_to_sign_in(world, client, name):
-    response = client.get(_url(PATIENT_URLS[name][0], world))
+def test_signed_out_visitors_are_sent_to_sign_in(world, ids, client, name):
+    response = client.get(_url(PATIENT_URLS[name][0], ids))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
 
 
 @pytest.mark.parametrize("name", sorted(API_PATIENT_URLS))
-def test_signed_out_api_calls_get_401(world, client, name):
-    assert client.get(_url(API_PATIENT_URLS[name], world)).status_code == 401
+def test_signed_out_api_calls_get_401(world, ids, client, name):
+    assert client.get(_url(API_PATIENT_URLS[name], ids)).status_code == 401
 
 
 def test_the_patient_list_shows_only_the_active_clinics_patients(world, as_user):

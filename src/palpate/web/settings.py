@@ -68,6 +68,10 @@ INSTALLED_APPS = [
     "palpate.clinics",
     "palpate.accounts",
     "palpate.patients",
+    "palpate.evaluations",
+    "palpate.plans",
+    "palpate.visits",
+    "palpate.outcomes",
 ]
 
 MIDDLEWARE = [

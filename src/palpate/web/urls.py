@@ -9,6 +9,11 @@ urlpatterns = [
     path("accounts/", include("palpate.accounts.urls")),
     path("clinics/", include("palpate.clinics.urls")),
     path("patients/", include("palpate.patients.urls")),
+    # Clinical records hang off the patient: the patient door is checked before anything else.
+    path("patients/<int:pk>/evaluations/", include("palpate.evaluations.urls")),
+    path("patients/<int:pk>/plans/", include("palpate.plans.urls")),
+    path("patients/<int:pk>/visits/", include("palpate.visits.urls")),
+    path("patients/<int:pk>/outcomes/", include("palpate.outcomes.urls")),
     path("audit/", include("palpate.audit.urls")),
     path("api/", api.urls),
 ]

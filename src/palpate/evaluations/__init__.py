@@ -1,0 +1,1 @@
+"""Initial evaluation: history, posture, range of motion, pain map, palpation and the safety screen."""

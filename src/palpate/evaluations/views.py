@@ -1,0 +1,1 @@
+"""Views for evaluations. Every view reads the patient through palpate.patients.access first."""

@@ -1,0 +1,1 @@
+"""Outcome questionnaires, progress charts, responder status and progression signals."""

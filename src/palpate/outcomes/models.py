@@ -1,0 +1,48 @@
+"""Scored outcome measures per episode, and clinic-licensed questionnaire wording."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class OutcomeMeasurement(models.Model):
+    """One completed questionnaire (or NPRS rating), scored by ``palpate.core.measures``."""
+
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="outcomes")
+    episode = models.ForeignKey("patients.Episode", on_delete=models.PROTECT, related_name="outcomes")
+    visit = models.ForeignKey("visits.Visit", null=True, blank=True, on_delete=models.SET_NULL, related_name="outcomes")
+    instrument = models.CharField(max_length=16)
+    taken_on = models.DateField()
+    answers = models.JSONField()
+    valid = models.BooleanField()
+    score = models.FloatField(null=True, blank=True)
+    # BCTQ has two scales: {"symptom_severity": x, "functional_status": y}.
+    scores = models.JSONField(null=True, blank=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["taken_on", "id"]
+        indexes = [models.Index(fields=["clinic", "episode", "instrument", "taken_on"], name="outcome_clinic_episode")]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} {self.taken_on}: {self.score}"
+
+
+class LicensedWording(models.Model):
+    """Full item wording a clinic holds a licence for; the forms show it instead of topic labels."""
+
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
+    instrument = models.CharField(max_length=16)
+    wording = models.JSONField()
+    licence_note = models.CharField(max_length=200, blank=True)
+    loaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    loaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["clinic", "instrument"], name="wording_unique_clinic_instrument")]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} wording"

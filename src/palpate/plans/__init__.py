@@ -1,0 +1,1 @@
+"""Plans of care: goals, frequency and duration, techniques by region, home programme, signing."""

@@ -1,0 +1,1 @@
+"""Views for plans. Every view reads the patient through palpate.patients.access first."""

@@ -1,0 +1,113 @@
+"""A treatment visit and its rows.
+
+The note is edited as a draft and locked when signed; corrections after that are addenda, each
+signed. ``findings``/``vitals`` hold what changed since the last visit and ``screen_result`` the
+core's screen on the episode's current picture, re-run at every save. ``billing`` is the core's
+unit count for the visit's minutes under the clinic's payer rule, refreshed at every save.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from palpate.web.models_common import SignedRecord
+
+
+class Relief(models.TextChoices):
+    NONE = "none", "No relief"
+    SOME = "some", "Some relief"
+    GOOD = "good", "Good relief"
+    COMPLETE = "complete", "Complete relief"
+
+
+class Visit(SignedRecord):
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="visits")
+    episode = models.ForeignKey("patients.Episode", on_delete=models.PROTECT, related_name="visits")
+    plan = models.ForeignKey("plans.PlanOfCare", null=True, blank=True, on_delete=models.PROTECT, related_name="visits")
+    therapist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    visit_date = models.DateField()
+    # Subjective: how the last session landed (feeds the next dose).
+    subjective = models.TextField(blank=True)
+    soreness_since_last = models.PositiveSmallIntegerField(null=True, blank=True, help_text="0-10")
+    soreness_hours = models.PositiveSmallIntegerField(null=True, blank=True, help_text="How long it lasted, hours")
+    relief = models.CharField(max_length=8, choices=Relief.choices, blank=True)
+    # Objective.
+    objective = models.TextField(blank=True)
+    nprs_before = models.PositiveSmallIntegerField(null=True, blank=True)
+    nprs_after = models.PositiveSmallIntegerField(null=True, blank=True)
+    rom = models.JSONField(default=list, blank=True)
+    assessment = models.TextField(blank=True)
+    plan_text = models.TextField(blank=True)
+    findings = models.JSONField(default=list, blank=True)
+    vitals = models.JSONField(default=dict, blank=True)
+    screen_result = models.JSONField(default=dict, blank=True)
+    billing = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-visit_date", "-id"]
+        indexes = [models.Index(fields=["clinic", "patient", "visit_date"], name="visit_clinic_patient")]
+
+    def __str__(self) -> str:
+        return f"Visit {self.visit_date} ({self.patient_id})"
+
+
+class Response(models.TextChoices):
+    NONE = "", "—"
+    DISCOMFORT = "discomfort", "Discomfort"
+    RELEASE = "release", "Release"
+    WARMTH = "warmth", "Warmth"
+    TINGLING = "tingling", "Tingling"
+    RELIEF = "relief", "Relief"
+
+
+class TreatmentRow(models.Model):
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="treatments")
+    position = models.PositiveSmallIntegerField(default=0)
+    technique = models.CharField(max_length=24)
+    region = models.CharField(max_length=20)
+    side = models.CharField(max_length=8, blank=True)
+    pressure = models.CharField(max_length=10)
+    minutes = models.PositiveSmallIntegerField()
+    response = models.CharField(max_length=12, choices=Response.choices, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["clinic", "visit"], name="treatment_clinic_visit")]
+
+    def __str__(self) -> str:
+        return f"{self.technique} {self.region} {self.side} {self.pressure} {self.minutes} min"
+
+
+class ComplementaryRow(models.Model):
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="complementary")
+    position = models.PositiveSmallIntegerField(default=0)
+    therapy = models.CharField(max_length=32)
+    minutes = models.PositiveSmallIntegerField(default=0)
+    notes = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["clinic", "visit"], name="complementary_clinic_visit")]
+
+    def __str__(self) -> str:
+        return f"{self.therapy} {self.minutes} min"
+
+
+class Addendum(models.Model):
+    """A signed correction to a signed note. Never edited after it is saved."""
+
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="addenda")
+    text = models.TextField()
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["signed_at", "id"]
+        indexes = [models.Index(fields=["clinic", "visit"], name="addendum_clinic_visit")]
+
+    def __str__(self) -> str:
+        return f"Addendum {self.signed_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,1 @@
+"""Views for visits. Every view reads the patient through palpate.patients.access first."""

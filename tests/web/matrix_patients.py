@@ -1,0 +1,12 @@
+"""Access-matrix rows for the patients app (see test_access.py)."""
+
+PATIENT_URLS = {
+    "patients:detail": ("/patients/{p}/", False),
+    "patients:edit": ("/patients/{p}/edit/", True),
+    "patients:episode_create": ("/patients/{p}/episodes/new/", True),
+    "patients:episode_edit": ("/patients/{p}/episodes/{e}/edit/", True),
+}
+API_PATIENT_URLS = {
+    "api:get_patient": "/api/patients/{p}",
+    "api:list_episodes": "/api/patients/{p}/episodes",
+}
