@@ -1,0 +1,62 @@
+"""What a therapist needs at the start of the day, in a fixed number of queries.
+
+Every list is one query (with its joins), whatever the size of the clinic's history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from palpate.clinics.actor import Actor
+from palpate.evaluations.models import Referral, ReferralStatus
+from palpate.patients.models import EpisodeStatus
+from palpate.plans.models import PlanOfCare
+from palpate.visits.models import Visit
+from palpate.web.models_common import RecordStatus
+
+# How far ahead the start page warns about plans to re-certify and re-evaluations (policy).
+LOOKAHEAD_DAYS = 14
+LIST_LIMIT = 25
+
+
+@dataclass(frozen=True)
+class TodayBoard:
+    todays_visits: list[Visit]
+    recent_visits: list[Visit]
+    unsigned_notes: list[Visit]
+    holds: list[Visit]
+    open_referrals: list[Referral]
+    reevaluations_due: list[PlanOfCare]
+    plans_expiring: list[PlanOfCare]
+
+
+def build_today(actor: Actor, today: dt.date | None = None) -> TodayBoard:
+    today = today or dt.date.today()
+    horizon = today + dt.timedelta(days=LOOKAHEAD_DAYS)
+    visits = Visit.objects.filter(clinic=actor.clinic).select_related("patient", "episode")
+    active_signed_plans = PlanOfCare.objects.filter(
+        clinic=actor.clinic, status=RecordStatus.SIGNED, episode__status=EpisodeStatus.ACTIVE
+    ).select_related("patient", "episode")
+    mine = visits.filter(therapist=actor.user)
+    return TodayBoard(
+        todays_visits=list(visits.filter(visit_date=today).order_by("patient__family_name")[:LIST_LIMIT]),
+        recent_visits=list(mine.filter(visit_date__lt=today).order_by("-visit_date", "-id")[:10]),
+        unsigned_notes=list(mine.filter(status=RecordStatus.DRAFT).order_by("visit_date")[:LIST_LIMIT]),
+        holds=list(
+            visits.filter(visit_date__gte=today - dt.timedelta(days=7), screen_result__session="hold")
+            .order_by("-visit_date")[:LIST_LIMIT]
+        ),
+        open_referrals=list(
+            Referral.objects.filter(clinic=actor.clinic, status__in=[ReferralStatus.OPEN, ReferralStatus.SENT])
+            .select_related("patient").order_by("raised_on")[:LIST_LIMIT]
+        ),
+        reevaluations_due=list(active_signed_plans.filter(reevaluate_by__lte=horizon).order_by("reevaluate_by")[:LIST_LIMIT]),
+        plans_expiring=list(active_signed_plans.filter(recertify_by__lte=horizon).order_by("recertify_by")[:LIST_LIMIT]),
+    )
+
+
+def board_is_empty(board: TodayBoard) -> bool:
+    values: list[Any] = [getattr(board, f) for f in board.__dataclass_fields__]
+    return not any(values)
