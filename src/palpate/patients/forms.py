@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 
 from palpate.patients.models import Episode, Patient
-from palpate.patients.vocab import PAIRED_REGIONS, condition_choices, region_choices
+from palpate.patients.vocab import condition_choices, paired_regions, region_choices
 
 
 class DateInput(forms.DateInput):
@@ -77,8 +77,8 @@ class EpisodeForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         region, side = data.get("body_region"), data.get("side")
-        if region in PAIRED_REGIONS and not side:
+        if region in paired_regions() and not side:
             self.add_error("side", "Choose left or right: this region is paired.")
-        if region and region not in PAIRED_REGIONS and side:
+        if region and region not in paired_regions() and side:
             self.add_error("side", "This region is midline; leave the side blank.")
         return data

@@ -1,37 +1,38 @@
-"""Choices for patient and episode forms, with plain labels for the contract vocabulary codes."""
+"""Choices and labels for forms, taken from the clinical core's knowledge base (one source)."""
 
 from __future__ import annotations
 
-# shared/contract/vocabulary.md: conditions that bring a patient in.
-CONDITIONS = {
-    "muscle_strain": "Muscle strain",
-    "ligament_sprain": "Ligament sprain",
-    "post_operative": "Post-operative recovery",
-    "low_back_pain": "Low back pain",
-    "neck_pain": "Neck pain",
-    "tendinopathy": "Tendinopathy / tendinitis",
-    "bursitis": "Bursitis",
-    "carpal_tunnel_syndrome": "Carpal tunnel syndrome",
-    "myofascial_pain_syndrome": "Myofascial pain / trigger points",
-    "muscle_tightness": "Chronic muscle tightness",
-    "joint_stiffness": "Joint stiffness",
-}
+from functools import cache
 
-# Body regions, midline first, then the paired limbs from proximal to distal.
-MIDLINE_REGIONS = ["head", "neck", "upper_back", "lower_back", "pelvis", "chest", "abdomen"]
-PAIRED_REGIONS = [
-    "shoulder", "upper_arm", "elbow", "forearm", "wrist", "hand",
-    "hip", "gluteal", "thigh", "knee", "calf", "ankle", "foot",
-]
+from palpate.core.planning import condition_catalogue
+from palpate.core.regions import regions
+
+
+@cache
+def _conditions() -> dict[str, str]:
+    return {c.code: c.label for c in condition_catalogue()}
+
+
+@cache
+def _regions() -> tuple[tuple[str, str, bool], ...]:
+    return tuple((r.code, r.label, r.paired) for r in regions() if r.kind == "region")
+
+
+def paired_regions() -> frozenset[str]:
+    return frozenset(code for code, _, paired in _regions() if paired)
 
 
 def label(code: str) -> str:
-    return CONDITIONS.get(code) or code.replace("_", " ").capitalize()
+    return _conditions().get(code) or code.replace("_", " ").capitalize()
 
 
 def condition_choices() -> list[tuple[str, str]]:
-    return list(CONDITIONS.items())
+    return list(_conditions().items())
 
 
 def region_choices() -> list[tuple[str, str]]:
-    return [(code, label(code)) for code in MIDLINE_REGIONS + PAIRED_REGIONS]
+    return [(code, text) for code, text, _ in _regions()]
+
+
+def region_groups() -> dict[str, tuple[str, ...]]:
+    return {r.code: r.members for r in regions() if r.kind == "group"}

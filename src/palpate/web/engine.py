@@ -1,0 +1,100 @@
+"""The one adapter between stored clinical records and the clinical core's planner.
+
+Evaluations, plans of care and visits all ask the same question ("given what we know about this
+patient today, what is safe and what is the plan?"), so the request is assembled here once, in
+the contract's shape (``palpate.plan/1``), and answered by ``palpate.core.planning``. The web
+layer never re-implements a rule; it only gathers facts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from palpate.core.planning import plan
+from palpate.core.policy import apply_overrides, default_policy
+from palpate.core.request import parse_request
+
+
+def patient_facts(patient: Any, on: dt.date) -> dict[str, Any]:
+    facts: dict[str, Any] = {"age": patient.age_on(on)}
+    if patient.sex in ("female", "male", "other", "unknown"):
+        facts["sex"] = patient.sex
+    return facts
+
+
+def condition_facts(episode: Any, on: dt.date, *, irritability: str = "", pain_nprs: int | None = None) -> dict[str, Any]:
+    condition: dict[str, Any] = {"code": episode.condition, "region": episode.body_region,
+                                 "onset_days": max(0, (on - episode.onset_date).days)}
+    if episode.side:
+        condition["side"] = episode.side
+    if irritability:
+        condition["irritability"] = irritability
+    if pain_nprs is not None:
+        condition["pain_nprs"] = pain_nprs
+    return condition
+
+
+def last_session_facts(visit: Any | None) -> dict[str, Any] | None:
+    """How the patient responded to the previous visit (feeds today's dose)."""
+    if visit is None or visit.soreness_since_last is None:
+        return None
+    last: dict[str, Any] = {"soreness_24h": visit.soreness_since_last}
+    if visit.soreness_hours is not None:
+        last["soreness_hours"] = visit.soreness_hours
+    if visit.relief in ("good", "some", "none"):
+        last["relief"] = visit.relief
+    elif visit.relief == "complete":
+        last["relief"] = "good"
+    return last
+
+
+def merge_findings(*lists: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Findings from the evaluation and later visits, de-duplicated (the latest wins)."""
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for findings in lists:
+        for finding in findings or []:
+            key = (finding.get("code"), finding.get("region"), finding.get("side"))
+            merged[key] = {k: v for k, v in finding.items() if v not in (None, "")}
+    return list(merged.values())
+
+
+def build_request(
+    patient: Any,
+    episode: Any,
+    *,
+    on: dt.date,
+    evaluation: Any | None = None,
+    findings: Iterable[Mapping[str, Any]] = (),
+    vitals: Mapping[str, Any] | None = None,
+    screens: Mapping[str, Any] | None = None,
+    last_visit: Any | None = None,
+) -> dict[str, Any]:
+    """A ``palpate.plan/1`` request from the stored records (evaluation first, newer facts over it)."""
+    request: dict[str, Any] = {
+        "patient": patient_facts(patient, on),
+        "conditions": [condition_facts(
+            episode, on,
+            irritability=getattr(evaluation, "irritability", "") or "",
+            pain_nprs=getattr(evaluation, "pain_nprs", None),
+        )],
+        "findings": merge_findings(getattr(evaluation, "findings", None) or [], findings),
+    }
+    merged_vitals = {**(getattr(evaluation, "vitals", None) or {}), **(vitals or {})}
+    merged_vitals = {k: v for k, v in merged_vitals.items() if v not in (None, "")}
+    if merged_vitals:
+        request["vitals"] = merged_vitals
+    merged_screens = {**(getattr(evaluation, "screens", None) or {}), **(screens or {})}
+    if merged_screens:
+        request["screens"] = merged_screens
+    last = last_session_facts(last_visit)
+    if last:
+        request["last_session"] = last
+    return request
+
+
+def run_plan(clinic: Any, request: Mapping[str, Any]) -> dict[str, Any]:
+    """Screen and plan with the clinic's thresholds; raises InputError if the request is invalid."""
+    policy = apply_overrides(default_policy(), clinic.policy_overrides or {})
+    return plan(parse_request(dict(request)), policy).to_json()
