@@ -1,0 +1,61 @@
+"""Clinic settings for owners: sign-in rules, the payer unit rule and the planner's thresholds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from palpate.clinics.models import Clinic
+from palpate.core.errors import InputError
+from palpate.core.policy import check_overrides, policy_settings
+
+POLICY_PREFIX = "policy_"
+
+
+class ClinicSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Clinic
+        fields = ["name", "idle_timeout_minutes", "require_two_factor", "payer_unit_rule"]
+        labels = {"idle_timeout_minutes": "Sign out after (minutes idle)", "payer_unit_rule": "Timed-code unit rule"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = self.instance.policy_overrides or {}
+        self.policy_settings = policy_settings()
+        for setting in self.policy_settings:
+            field_class = forms.IntegerField if setting.type == "int" else forms.FloatField
+            source = "policy (no published source)" if setting.sources == ("policy",) else "; ".join(setting.sources)
+            default = int(setting.default) if setting.type == "int" else setting.default
+            help_text = f"Default {default:g} {setting.unit}. Source: {source}."
+            if setting.unverified:
+                help_text += " UNVERIFIED: no retrieved source fixes this number; review it for your clinic."
+            self.fields[POLICY_PREFIX + setting.key] = field_class(
+                label=f"{setting.label} ({setting.unit})", required=False, initial=current.get(setting.key),
+                min_value=setting.min, max_value=setting.max, help_text=help_text,
+                widget=forms.NumberInput(attrs={"placeholder": f"{default:g} (default)", "step": "any" if setting.type != "int" else "1"}),
+            )
+
+    def policy_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith(POLICY_PREFIX)]
+
+    def plain_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if not name.startswith(POLICY_PREFIX)]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        overrides = {
+            name[len(POLICY_PREFIX):]: value for name, value in data.items()
+            if name.startswith(POLICY_PREFIX) and value is not None
+        }
+        try:
+            # The core checks ranges and consistency (e.g. min session <= max session).
+            from palpate.core.policy import apply_overrides, default_policy
+
+            apply_overrides(default_policy(), check_overrides(overrides))
+        except InputError as exc:
+            key = exc.path.split(".")[-1]
+            field = POLICY_PREFIX + key
+            self.add_error(field if field in self.fields else None, exc.message)
+        self.cleaned_policy = overrides
+        return data

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from palpate.audit.models import AuditEvent
+
+BASE = {"name": "Harbor Physical Therapy", "idle_timeout_minutes": "20", "payer_unit_rule": "per_code"}
+
+
+def test_only_the_owner_can_open_clinic_settings(world, as_user, client):
+    assert as_user(world.alice).get("/clinics/settings/").status_code == 403
+    client.logout()
+    assert as_user(world.olivia).get("/clinics/settings/").status_code == 200
+
+
+def test_settings_show_each_thresholds_default_source_and_unverified_label(world, as_user):
+    body = as_user(world.olivia).get("/clinics/settings/").content.decode()
+    assert "Fever threshold" in body and "Default 38" in body and "UNVERIFIED" in body
+
+
+def test_an_owner_overrides_the_fever_threshold_and_the_unit_rule_and_it_is_audited(world, as_user):
+    response = as_user(world.olivia).post("/clinics/settings/", {**BASE, "policy_fever_c": "37.8"})
+    assert response.status_code == 302
+    world.harbor.refresh_from_db()
+    assert world.harbor.policy_overrides == {"fever_c": 37.8}
+    assert world.harbor.payer_unit_rule == "per_code" and world.harbor.idle_timeout_minutes == 20
+    event = AuditEvent.objects.filter(action="clinic.settings").latest("seq")
+    assert event.new["policy_overrides"] == {"fever_c": 37.8}
+
+
+def test_an_impossible_threshold_is_refused_and_the_form_keeps_what_was_typed(world, as_user):
+    response = as_user(world.olivia).post(
+        "/clinics/settings/", {**BASE, "policy_session_minutes_min": "50", "policy_session_minutes_max": "20"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "session_minutes_min must not exceed session_minutes_max" in body
+    assert 'value="50"' in body and 'value="20"' in body
+    world.harbor.refresh_from_db()
+    assert world.harbor.policy_overrides == {}
