@@ -125,3 +125,20 @@ def test_sign_out_needs_a_post(world, as_user, path):
     assert client.get(path).status_code == 405
     assert client.post(path).status_code == 302
     assert client.get("/patients/").status_code == 302
+
+
+def test_a_user_can_turn_on_two_factor_without_the_clinic_requiring_it(world, as_user):
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = as_user(world.bob)
+    assert "Set up two-factor sign-in" in client.get("/accounts/").content.decode()
+    client.get("/accounts/two-factor/")
+    device = TOTPDevice.objects.get(user=world.bob)
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+    client.post("/accounts/two-factor/", {"token": code})
+    assert "On: you confirm each sign-in" in client.get("/accounts/").content.decode()
+    # From now on a fresh sign-in asks for the code.
+    client.logout()
+    client.force_login(world.bob)
+    assert client.get("/patients/")["Location"].startswith("/accounts/two-factor/")

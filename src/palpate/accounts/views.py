@@ -51,3 +51,10 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         "accounts/two_factor.html",
         {"form": form, "setting_up": setting_up, "qr_svg": qr_svg, "next": _safe_next(request)},
     )
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's own page: clinics and roles, and two-factor sign-in status."""
+    has_device = TOTPDevice.objects.filter(user=request.user, confirmed=True).exists()
+    return render(request, "accounts/account.html", {"has_device": has_device})
