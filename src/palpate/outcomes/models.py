@@ -20,6 +20,10 @@ class OutcomeMeasurement(models.Model):
     score = models.FloatField(null=True, blank=True)
     # BCTQ has two scales: {"symptom_severity": x, "functional_status": y}.
     scores = models.JSONField(null=True, blank=True)
+    # Why the core could not score it (``too_many_missing``); blank when valid.
+    reason = models.CharField(max_length=32, blank=True, default="")
+    # PSFS only: the activities the patient named, in the same order as ``answers``.
+    activities = models.JSONField(default=list, blank=True)
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -46,3 +50,24 @@ class LicensedWording(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument} wording"
+
+
+class MainMeasureChoice(models.Model):
+    """A therapist's choice of an episode's main measure, overriding the suggested default.
+
+    Without a row here the main measure follows ``palpate.outcomes.main_measure.suggested``.
+    """
+
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
+    episode = models.ForeignKey("patients.Episode", on_delete=models.CASCADE, related_name="+")
+    instrument = models.CharField(max_length=16)
+    # Only for a multi-scale instrument (BCTQ): which of its scales judges progress.
+    scale = models.CharField(max_length=32, blank=True, default="")
+    chosen_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    chosen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["clinic", "episode"], name="main_measure_unique_clinic_episode")]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} {self.scale}".strip()

@@ -1,8 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from palpate.outcomes import views  # noqa: F401
+from palpate.outcomes import views
 
 app_name = "outcomes"
 
 # Mounted under /patients/<int:pk>/outcomes/ by palpate.web.urls: every view takes the patient pk.
-urlpatterns: list = []
+urlpatterns = [
+    path("episodes/<int:episode_pk>/", views.episode_outcomes, name="episode"),
+    path("episodes/<int:episode_pk>/record/", views.choose_instrument, name="choose"),
+    path("episodes/<int:episode_pk>/record/<slug:instrument>/", views.record_measure, name="record"),
+    path("episodes/<int:episode_pk>/main-measure/", views.set_main_measure, name="main_measure"),
+    path("episodes/<int:episode_pk>/report.pdf", views.progress_report, name="report"),
+    path("<int:measurement_pk>/", views.measurement_detail, name="measurement"),
+    path("wording/", views.licensed_wording, name="wording"),
+]

@@ -35,9 +35,11 @@ def forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def _register() -> None:
+    from palpate.outcomes.api import router as outcomes_router
     from palpate.patients.api import router as patients_router
 
     api.add_router("/", patients_router)
+    api.add_router("/", outcomes_router)
 
 
 _register()
