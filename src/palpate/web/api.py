@@ -21,7 +21,30 @@ class ClinicMemberAuth(SessionAuth):
         return user
 
 
-api = NinjaAPI(title="Palpate API", version="1", auth=ClinicMemberAuth(), urls_namespace="api")
+class PalpateAPI(NinjaAPI):
+    def get_openapi_schema(self, *args: object, **kwargs: object) -> dict:  # type: ignore[override]
+        """Document the errors every endpoint can give, so clients can rely on the schema:
+        401 when the caller is not signed in, 422 when a parameter or body fails validation."""
+        schema = super().get_openapi_schema(*args, **kwargs)  # type: ignore[arg-type]
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                responses = operation.setdefault("responses", {})
+                if operation.get("parameters") or operation.get("requestBody"):
+                    responses.setdefault(422, {
+                        "description": "A parameter or the body is invalid; `detail` lists each problem and where",
+                        "content": {"application/json": {"schema": {
+                            "type": "object", "properties": {"detail": {"type": "array", "items": {"type": "object"}}},
+                            "required": ["detail"]}}},
+                    })
+                responses.setdefault(401, {
+                    "description": "Not signed in, session expired, or two-factor sign-in not completed",
+                    "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}}},
+                })
+        return schema
+
+
+api = PalpateAPI(title="Palpate API", version="1", auth=ClinicMemberAuth(), urls_namespace="api")
 
 
 @api.exception_handler(Http404)
