@@ -136,3 +136,18 @@ def test_owner_and_auditor_can_open_the_audit_log(world, as_user, client):
     assert as_user(world.olivia).get("/audit/").status_code == 200
     client.logout()
     assert as_user(world.aubrey).get("/audit/").status_code == 200
+
+
+@pytest.mark.parametrize("name", sorted(PATIENT_URLS))
+def test_an_id_too_large_for_the_database_is_a_404_not_a_crash(world, ids, as_user, name):
+    huge = 10**25
+    template = PATIENT_URLS[name][0]
+    for key in [k for k in ids if "{" + k + "}" in template]:
+        url = _url(template, {**ids, key: huge})
+        assert as_user(world.alice).get(url).status_code == 404, url
+
+
+@pytest.mark.parametrize("name", sorted(API_PATIENT_URLS))
+def test_the_api_answers_an_id_too_large_for_the_database_with_422(world, ids, as_user, name):
+    url = _url(API_PATIENT_URLS[name], {**ids, "p": 10**25})
+    assert as_user(world.alice).get(url).status_code == 422

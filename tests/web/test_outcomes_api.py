@@ -44,3 +44,9 @@ def test_another_clinics_patient_is_a_404_and_the_front_desk_a_403(world, api):
     url = f"/patients/{world.harbor_patient.pk}/outcomes"
     assert api.get(url, user=world.charlie, actor=actor_of(world.charlie, world.summit)).status_code == 404
     assert api.get(url, user=world.fran, actor=actor_of(world.fran, world.harbor)).status_code == 403
+
+
+def test_an_episode_filter_too_large_for_the_database_is_a_422(clinical_world, as_user):
+    client = as_user(clinical_world.world.alice)
+    response = client.get(f"/api/patients/{clinical_world.world.harbor_patient.pk}/outcomes?episode_id={10**25}")
+    assert response.status_code == 422

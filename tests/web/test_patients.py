@@ -103,3 +103,10 @@ def test_the_api_creates_a_patient_and_reports_field_errors_as_422(world, as_use
 def test_the_api_refuses_writes_from_the_auditor_with_403(world, as_user):
     response = as_user(world.aubrey).post("/api/patients", VALID, content_type="application/json")
     assert response.status_code == 403
+
+
+def test_the_api_refuses_impossible_paging_with_422_not_a_crash(world, as_user):
+    client = as_user(world.alice)
+    for query in ("limit=99999999999999999999", "offset=99999999999999999999", "limit=0", "offset=-1"):
+        assert client.get(f"/api/patients?{query}").status_code == 422, query
+    assert client.get("/api/patients?limit=100&offset=0").status_code == 200

@@ -17,6 +17,7 @@ from palpate.core import measures
 from palpate.core.errors import InputError
 from palpate.outcomes.models import OutcomeMeasurement
 from palpate.patients.access import access_patient
+from palpate.web.converters import PathId, QueryId
 from palpate.web.decorators import client_ip
 
 router = Router(tags=["outcomes"])
@@ -52,7 +53,7 @@ def _band(m: OutcomeMeasurement) -> str | None:
 
 
 @router.get("/patients/{patient_id}/outcomes", response={200: list[MeasurementOut], 403: ErrorOut, 404: ErrorOut})
-def list_patient_outcomes(request: HttpRequest, patient_id: int, episode_id: int | None = None) -> object:
+def list_patient_outcomes(request: HttpRequest, patient_id: PathId, episode_id: QueryId = None) -> object:
     """The patient's outcome measurements, oldest first, scored by the core when they were entered."""
     actor = request.actor  # type: ignore[attr-defined]
     patient = access_patient(actor, patient_id)

@@ -12,14 +12,16 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from palpate.audit.services import record_read
 from palpate.patients import services
 from palpate.patients.access import access_patient, patients_for
 from palpate.patients.forms import PatientForm
 from palpate.patients.models import Episode, Patient
+from palpate.web.converters import PathId
 from palpate.web.decorators import client_ip
+from palpate.web.pagination import BoundedPagination
 
 router = Router(tags=["patients"])
 
@@ -65,7 +67,7 @@ class ErrorOut(Schema):
 
 
 @router.get("/patients", response=list[PatientOut])
-@paginate(LimitOffsetPagination)
+@paginate(BoundedPagination)
 def list_patients(request: HttpRequest, q: str = "") -> object:
     patients = patients_for(request.actor)  # type: ignore[attr-defined]
     if q:
@@ -86,7 +88,7 @@ def create_patient(request: HttpRequest, payload: PatientIn) -> Status:
 
 
 @router.get("/patients/{patient_id}", response={200: PatientOut, 404: ErrorOut})
-def get_patient(request: HttpRequest, patient_id: int) -> Patient:
+def get_patient(request: HttpRequest, patient_id: PathId) -> Patient:
     actor = request.actor  # type: ignore[attr-defined]
     patient = access_patient(actor, patient_id)
     record_read(actor, "patient.view.api", patient_id=patient.pk, obj=patient, ip_address=client_ip(request))
@@ -94,7 +96,7 @@ def get_patient(request: HttpRequest, patient_id: int) -> Patient:
 
 
 @router.get("/patients/{patient_id}/episodes", response={200: list[EpisodeOut], 404: ErrorOut})
-def list_episodes(request: HttpRequest, patient_id: int) -> object:
+def list_episodes(request: HttpRequest, patient_id: PathId) -> object:
     actor = request.actor  # type: ignore[attr-defined]
     patient = access_patient(actor, patient_id)
     return Episode.objects.filter(clinic_id=patient.clinic_id, patient=patient)

@@ -1,7 +1,10 @@
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from palpate.web import views
 from palpate.web.api import api
+from palpate.web.converters import IdConverter
+
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("", views.today, name="today"),
@@ -10,10 +13,10 @@ urlpatterns = [
     path("clinics/", include("palpate.clinics.urls")),
     path("patients/", include("palpate.patients.urls")),
     # Clinical records hang off the patient: the patient door is checked before anything else.
-    path("patients/<int:pk>/evaluations/", include("palpate.evaluations.urls")),
-    path("patients/<int:pk>/plans/", include("palpate.plans.urls")),
-    path("patients/<int:pk>/visits/", include("palpate.visits.urls")),
-    path("patients/<int:pk>/outcomes/", include("palpate.outcomes.urls")),
+    path("patients/<id:pk>/evaluations/", include("palpate.evaluations.urls")),
+    path("patients/<id:pk>/plans/", include("palpate.plans.urls")),
+    path("patients/<id:pk>/visits/", include("palpate.visits.urls")),
+    path("patients/<id:pk>/outcomes/", include("palpate.outcomes.urls")),
     path("audit/", include("palpate.audit.urls")),
     path("api/", api.urls),
 ]
