@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.personas import fast_password_hashing, live_db  # noqa: F401  (pytest fixtures)
+from tests.personas import fast_password_hashing, live_db, world  # noqa: F401  (pytest fixtures)
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -40,6 +40,10 @@ def page(browser) -> Iterator[object]:  # noqa: ANN001
     context = browser.new_context(viewport={"width": 1024, "height": 768})  # tablet landscape
     page = context.new_page()
     page.set_default_timeout(10_000)
+    # Console errors (a script blocked by the CSP, say) are collected for tests to assert on.
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.console_errors = errors
     yield page
     context.close()
 

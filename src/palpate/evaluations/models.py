@@ -6,9 +6,13 @@ Structured parts are JSON lists in the shapes of the clinical core's request (se
 - ``findings``: ``[{"code", "region"?, "side"?, "days_ago"?, "closed"?}]``
 - ``vitals``: ``{"temperature_c"?, "bp_systolic"?, "bp_diastolic"?}``
 - ``screens``: ``{"wells"?: {...}, "ottawa_ankle"?: {...}, "ottawa_foot"?: {...}}``
-- ``rom``: ``[{"joint", "motion", "side"?, "degrees"}]``
+- ``rom``: ``[{"joint", "motion", "side"?, "degrees", "percent_of_normal"?, "reference"?}]`` (the percentage
+  is the core's ``percent_of_normal`` against ``reference``, stored so other pages need not recompute it;
+  ``null`` where the motion has no arc, e.g. knee extension)
 - ``pain_map``: ``[{"region", "side"?, "intensity" 0-10, "quality"}]``
 - ``palpation``: ``[{"region", "side"?, "tone", "tender": bool, "trigger_points": int}]``
+- ``complexity``: ``{"history": 0|1|3, "examination": 1|3|4, "presentation", "decision"}`` (the count
+  buckets of 97161-97163; a draft may hold only some of them, ``suggested_code`` is set once all four are)
 """
 
 from __future__ import annotations
@@ -95,10 +99,29 @@ class Referral(models.Model):
     raised_on = models.DateField()
     closed_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The evaluation whose screen raised it, and the core's reasons (finding codes) and sources, so the
+    # referral letter can say what triggered it even after the evaluation is edited again.
+    evaluation = models.ForeignKey(Evaluation, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals")
+    because = models.JSONField(default=list, blank=True)
+    sources = models.JSONField(default=list, blank=True)
+    status_note = models.TextField("note", blank=True)
 
     class Meta:
         ordering = ["-raised_on", "-id"]
-        indexes = [models.Index(fields=["clinic", "status", "raised_on"], name="referral_clinic_status")]
+        indexes = [
+            models.Index(fields=["clinic", "status", "raised_on"], name="referral_clinic_status"),
+            # The chart lists one patient's open referrals on every clinical page.
+            models.Index(fields=["clinic", "patient", "status"], name="referral_clinic_patient"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reason} ({self.urgency})"
+
+    @property
+    def is_open(self) -> bool:
+        """Still waiting on the physician (open, or the letter sent but no answer yet)."""
+        return self.status in OPEN_REFERRAL_STATUSES
+
+
+# A referral counts as open until the physician has cleared it or the clinic closed it.
+OPEN_REFERRAL_STATUSES = (ReferralStatus.OPEN, ReferralStatus.SENT)

@@ -1,14 +1,143 @@
+"""Evaluation pieces other pages reuse.
+
+- ``{% evaluation_panel episode %}``: the episode's evaluations on the patient chart.
+- ``{% open_referrals patient %}``: a patient's open referrals (open or letter sent), one query.
+- ``{% include "evaluations/_screen_result.html" with screen=... %}`` draws a screen result; it uses
+  ``{% screen_chart screen %}`` (restrictions on the body chart) and the label filters below.
+  ``restriction_marks(restrictions)`` gives the same marks to Python callers.
+"""
+
 from __future__ import annotations
 
-from django import template
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from palpate.evaluations.models import Evaluation
+from django import template
+from django.db.models.fields.json import KT
+from django.utils.safestring import SafeString
+
+from palpate.core.kb.clinical import knowledge_base
+from palpate.evaluations import referrals as words
+from palpate.evaluations.forms import finding_label as _finding_label
+from palpate.evaluations.forms import humanize
+from palpate.evaluations.models import OPEN_REFERRAL_STATUSES, POSTURE_FINDINGS, Evaluation, Referral
+from palpate.patients.vocab import paired_regions, region_groups
+from palpate.web.bodychart import Mark, expand_regions, marks_from_restrictions, render_body_chart
 
 register = template.Library()
 
 
 @register.inclusion_tag("evaluations/_episode_panel.html", takes_context=True)
-def evaluation_panel(context: template.Context, episode: object) -> dict[str, object]:
-    """The episode's evaluations on the patient chart."""
-    evaluations = Evaluation.objects.filter(clinic_id=episode.clinic_id, episode=episode)  # type: ignore[attr-defined]
-    return {"episode": episode, "evaluations": evaluations, "can": context.get("can"), "patient": context.get("patient")}
+def evaluation_panel(context: template.Context, episode: Any) -> dict[str, object]:
+    """The episode's evaluations on the patient chart: status, screen badge, open referrals, actions."""
+    evaluations = list(
+        Evaluation.objects.filter(clinic_id=episode.clinic_id, episode=episode)
+        .annotate(session=KT("screen_result__session"))
+        .only("id", "performed_on", "status", "suggested_code", "clinic_id", "episode_id", "patient_id")
+    )
+    open_referrals = list(Referral.objects.filter(clinic_id=episode.clinic_id, episode=episode,
+                                                  status__in=OPEN_REFERRAL_STATUSES).order_by("raised_on", "id"))
+    return {"episode": episode, "evaluations": evaluations, "open_referrals": open_referrals,
+            "can": context.get("can"), "patient": context.get("patient")}
+
+
+@register.inclusion_tag("evaluations/_open_referrals.html", takes_context=True)
+def open_referrals(context: template.Context, patient: Any, heading: str = "Open referrals") -> dict[str, object]:
+    """A patient's referrals still waiting on a physician, most urgent first."""
+    referrals = list(Referral.objects.filter(clinic_id=patient.clinic_id, patient=patient,
+                                             status__in=OPEN_REFERRAL_STATUSES).order_by("raised_on", "id"))
+    rank = {"emergency": 0, "same_day": 1, "routine": 2}
+    referrals.sort(key=lambda r: rank.get(r.urgency, 3))
+    request = context.get("request")
+    return {"patient": patient, "referrals": referrals, "can": context.get("can"), "heading": heading,
+            "here": request.get_full_path() if request is not None else ""}
+
+
+def restriction_marks(restrictions: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], Mark]:
+    """One mark per charted region: hatched only where every technique is forbidden.
+
+    ``marks_from_restrictions`` gives each restriction its own mark and the chart draws the
+    strictest, so a calf where only friction is forbidden (light effleurage still allowed) would
+    look untouchable. Here a region is "forbidden" when nothing may be done there and "capped"
+    when some work is limited; its title lists every restriction on it, and the table beside the
+    chart says exactly which technique and pressure.
+    """
+    restrictions = list(restrictions)
+    groups, paired = region_groups(), set(paired_regions())
+    every_technique = set(knowledge_base().techniques)
+    forbidden: dict[tuple[str, str], set[str]] = {}
+    for r in restrictions:
+        if r.get("max_pressure") == "none":
+            side = str(r["side"]) if r.get("side") else None
+            for key in expand_regions(str(r.get("region")), side, groups, paired):
+                forbidden.setdefault(key, set()).update(r.get("techniques") or [])
+    out = {}
+    for key, marks in marks_from_restrictions(restrictions, groups, paired).items():
+        kind = "forbidden" if forbidden.get(key, set()) >= every_technique else "capped"
+        out[key] = Mark(kind, "; ".join(dict.fromkeys(m.label for m in marks)))
+    return out
+
+
+@register.simple_tag
+def screen_chart(screen: Mapping[str, Any] | None, chart_id: str = "screen-chart",
+                 caption: str = "Body chart: where treatment is restricted") -> SafeString:
+    """The screen's restrictions drawn on the body chart (forbidden hatched, capped dotted)."""
+    marks = restriction_marks((screen or {}).get("restrictions") or [])
+    return render_body_chart(marks, caption=caption, chart_id=chart_id)
+
+
+@register.filter
+def reason_label(code: str) -> str:
+    return words.reason_label(str(code))
+
+
+@register.filter
+def urgency_label(code: str) -> str:
+    return words.urgency_label(str(code))
+
+
+@register.filter
+def because_label(code: str) -> str:
+    return words.because_label(str(code))
+
+
+@register.filter
+def finding_label(code: str) -> str:
+    return _finding_label(str(code))
+
+
+@register.filter
+def session_label(code: str) -> str:
+    return words.SESSION_LABELS.get(str(code), humanize(str(code)))
+
+
+@register.filter
+def session_meaning(code: str) -> str:
+    return words.SESSION_MEANINGS.get(str(code), "")
+
+
+@register.filter
+def pressure_words(code: str) -> str:
+    return words.PRESSURE_WORDS.get(str(code), str(code))
+
+
+@register.filter
+def place(item: Mapping[str, Any]) -> str:
+    """``{"region": "forearm", "side": "right"}`` -> "Right forearm"."""
+    return words.place_label(item.get("region"), item.get("side"))
+
+
+@register.filter
+def words_list(codes: Iterable[str] | None) -> str:
+    """``["myofascial_release", "friction"]`` -> "myofascial release, friction"."""
+    return ", ".join(str(c).replace("_", " ") for c in codes or [])
+
+
+@register.filter
+def humanized(code: str) -> str:
+    return humanize(str(code or ""))
+
+
+@register.filter
+def posture_label(code: str) -> str:
+    return dict(POSTURE_FINDINGS).get(str(code), humanize(str(code)))

@@ -1,0 +1,749 @@
+"""The evaluation page's forms: one main form and four row tables, checked twice.
+
+Django checks the shapes first (numbers are numbers, choices are known, a pain or palpation row on
+a paired region has its side; the core never sees those rows). Then ``EvaluationEditor.screen``
+assembles the safety facts in the contract's shapes and hands them to the clinical core through
+``palpate.web.engine``; an ``InputError`` from the core (a temperature of 80 °C, an open wound on
+the forearm without a side) is put back on the field the person typed it in, with the core's own
+message. Nothing is re-validated here that the core already validates, so the two never disagree.
+
+Decisions (the issue left them open):
+- Rows (ROM, pain map, palpation, local findings) are formsets with a few blank rows; a row left
+  entirely blank is no row, and "Remove" drops a row. Without JavaScript "Add a row" re-renders the
+  page with one more blank row; with htmx it fetches just the row.
+- Whole-body findings are a checklist; local findings are rows (finding, region or group, side),
+  because one finding can sit at several sites (two wounds).
+- ``days_ago`` and ``closed`` are asked only for the findings that take them (vocabulary.md:
+  ``recent_fracture`` with ``days_ago``, ``surgical_incision`` with both).
+- A Wells score needs its version and the symptomatic leg; an Ottawa rule its side. Ticking any
+  Ottawa answer counts as having applied the rule, so a typed answer is never silently dropped;
+  "applied" with nothing ticked records a negative rule.
+- Evaluation complexity may be left partly answered on a draft; the code is suggested once all four
+  components are answered (the core decides it, and says why).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import Any
+
+from django import forms
+from django.forms import formset_factory
+from django.utils import timezone
+
+from palpate.core.billing import EvaluationAssessment, assess_evaluation
+from palpate.core.errors import InputError
+from palpate.core.kb.clinical import knowledge_base
+from palpate.core.measures import percent_of_normal, rom_reference
+from palpate.core.planning import FindingInfo, finding_catalogue
+from palpate.core.regions import regions
+from palpate.evaluations.models import POSTURE_FINDINGS, Evaluation, Irritability
+from palpate.patients.vocab import paired_regions
+from palpate.web.engine import build_request, run_plan
+
+SIDE_CHOICES = [("", "—"), ("left", "Left"), ("right", "Right")]
+PAIN_QUALITIES = [
+    ("aching", "Aching"), ("sharp", "Sharp"), ("burning", "Burning"),
+    ("tingling", "Tingling"), ("throbbing", "Throbbing"), ("stiff", "Stiff"),
+]
+TONES = [("normal", "Normal"), ("increased", "Increased"), ("decreased", "Decreased"), ("spasm", "Spasm")]
+# vocabulary.md: the local findings that carry how long ago they happened and whether they closed.
+FINDINGS_WITH_DAYS = frozenset({"recent_fracture", "surgical_incision"})
+FINDINGS_WITH_CLOSED = frozenset({"surgical_incision"})
+CLOSED_CHOICES = [("", "—"), ("yes", "Closed"), ("no", "Not closed")]
+WELLS_VERSIONS = [("", "Not done"), ("2003", "Wells 2003 (DVT likely / unlikely)"),
+                  ("1997", "Wells 1997 (low / intermediate / high)")]
+OTTAWA_RULES = ("ottawa_ankle", "ottawa_foot")
+# Count buckets of the 97161-97163 components; the value is the smallest count of the bucket,
+# which is what the core's thresholds compare.
+HISTORY_CHOICES = [("", "Not assessed yet"), ("0", "None"), ("1", "1-2"), ("3", "3 or more")]
+EXAMINATION_CHOICES = [("", "Not assessed yet"), ("1", "1-2"), ("3", "3"), ("4", "4 or more")]
+PRESENTATION_CHOICES = [("", "Not assessed yet"), ("stable", "Stable, uncomplicated"),
+                        ("evolving", "Evolving, changing characteristics"), ("unstable", "Unstable, unpredictable")]
+DECISION_CHOICES = [("", "Not assessed yet"), ("low", "Low"), ("moderate", "Moderate"), ("high", "High")]
+COMPLEXITY_FIELDS = {"history": "complexity_history", "examination": "complexity_examination",
+                     "presentation": "complexity_presentation", "decision": "complexity_decision"}
+# How many rows each table shows at least (blank rows are ignored on save).
+MIN_ROWS = {"rom": 2, "pain": 3, "palp": 2, "find": 2}
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+# --- vocabulary, from the core's knowledge base (one source) -------------------------------------
+
+
+def humanize(code: str) -> str:
+    return code.replace("_", " ").capitalize()
+
+
+@cache
+def region_labels() -> dict[str, str]:
+    return {r.code: r.label for r in regions()}
+
+
+@cache
+def body_region_choices() -> list[tuple[str, str]]:
+    return [(r.code, r.label) for r in regions() if r.kind == "region"]
+
+
+@cache
+def finding_site_choices() -> list[tuple[str, Any]]:
+    """A finding may name a region, a group of regions (with a side for the limbs) or the whole body."""
+    return [
+        ("Regions", body_region_choices()),
+        ("Groups", [(r.code, r.label) for r in regions() if r.kind == "group"]),
+        ("Everywhere", [(r.code, r.label) for r in regions() if r.kind == "whole_body"]),
+    ]
+
+
+@cache
+def findings_by_code() -> dict[str, FindingInfo]:
+    return {f.code: f for f in finding_catalogue()}
+
+
+def finding_label(code: str) -> str:
+    info = findings_by_code().get(code)
+    return info.label if info else humanize(code)
+
+
+def _finding_choice_label(info: FindingInfo) -> str:
+    if info.hold:
+        return f"{info.label} (holds the session)"
+    if info.severity == "referral":
+        return f"{info.label} (may need a referral)"
+    return info.label
+
+
+@cache
+def whole_body_finding_choices() -> list[tuple[str, str]]:
+    return [(f.code, _finding_choice_label(f)) for f in finding_catalogue() if f.scope == "whole_body"]
+
+
+@cache
+def local_finding_choices() -> list[tuple[str, str]]:
+    return [(f.code, _finding_choice_label(f)) for f in finding_catalogue() if f.scope != "whole_body"]
+
+
+@cache
+def wells_item_choices() -> list[tuple[str, str]]:
+    wells = knowledge_base().wells
+    out = []
+    for code, points in wells.items.items():
+        label = wells.labels.get(code, humanize(code))
+        versions = sorted(points)
+        if len(versions) == 1:
+            label += f" (Wells {versions[0]} only)"
+        out.append((code, label))
+    return out
+
+
+@cache
+def ottawa_fields(rule: str) -> tuple[str, ...]:
+    """The rule's zone question, then its criteria (the contract's field names)."""
+    spec = knowledge_base().ottawa[rule]
+    return (spec.zone, *spec.criteria)
+
+
+def ottawa_label(rule: str) -> str:
+    return str(knowledge_base().ottawa[rule].label)
+
+
+@cache
+def rom_movements() -> dict[str, tuple[str, str, str]]:
+    """``joint:motion`` -> (joint, motion, label) in the default reference set's order."""
+    reference = rom_reference()
+    labels = region_labels()
+    out = {}
+    for norm in reference.norms:
+        joint = labels.get(norm.joint, humanize(norm.joint)).split(" (")[0]
+        normal = f"{norm.start:g}-{norm.end:g}°" if norm.arc else f"{norm.end:g}°"
+        out[f"{norm.joint}:{norm.motion}"] = (
+            norm.joint, norm.motion, f"{joint} {norm.motion.replace('_', ' ')} (normal {normal})")
+    return out
+
+
+def rom_choices() -> list[tuple[str, Any]]:
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    labels = region_labels()
+    for key, (joint, _, label) in rom_movements().items():
+        grouped.setdefault(labels.get(joint, humanize(joint)).split(" (")[0], []).append((key, label))
+    return [("", "Choose a movement…"), *grouped.items()]
+
+
+def rom_reference_code() -> str:
+    return str(rom_reference().code)
+
+
+def side_error(region: str, side: str) -> str | None:
+    """The contract's side rule for rows the core never sees (pain map, palpation, ROM)."""
+    if region in paired_regions() and not side:
+        return f"{region_labels().get(region, region)} is paired: choose left or right."
+    if region and region not in paired_regions() and side:
+        return f"{region_labels().get(region, region)} is midline: leave the side blank."
+    return None
+
+
+def _compact(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if v not in (None, "")}
+
+
+# --- rows ----------------------------------------------------------------------------------------
+
+
+class RowForm(forms.Form):
+    """One row of a table. A row left entirely blank is not a row; ``as_json`` is None for it."""
+
+    # Fields that alone do not make a row (a default a person did not choose).
+    defaults_only: tuple[str, ...] = ()
+
+    def is_blank(self) -> bool:
+        data = getattr(self, "cleaned_data", None) or {}
+        return not any(v not in (None, "", False, []) for k, v in data.items()
+                       if k not in ("DELETE", *self.defaults_only))
+
+    def removed(self) -> bool:
+        return bool((getattr(self, "cleaned_data", None) or {}).get("DELETE"))
+
+    def as_json(self) -> dict[str, Any] | None:
+        if not self.is_valid() or self.is_blank() or self.removed():
+            return None
+        return self.row_json()
+
+    def row_json(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class RomRowForm(RowForm):
+    movement = forms.ChoiceField(label="Joint and motion", choices=(), required=False)
+    side = forms.ChoiceField(label="Side", choices=SIDE_CHOICES, required=False)
+    degrees = forms.IntegerField(label="Degrees", required=False,
+                                 widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["movement"].choices = rom_choices()
+        self.percent: float | None = None
+        self.percent_note = ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.is_blank() or self.removed():
+            return data
+        movement, degrees = data.get("movement"), data.get("degrees")
+        if not movement:
+            self.add_error("movement", "Choose the joint and motion measured.")
+            return data
+        joint, motion, _ = rom_movements()[movement]
+        if (problem := side_error(joint, data.get("side") or "")) is not None:
+            self.add_error("side", problem)
+        if degrees is None:
+            if "degrees" not in self.errors:
+                self.add_error("degrees", "Enter the measured range in degrees.")
+            return data
+        try:
+            self.percent = percent_of_normal(joint, motion, degrees)
+        except InputError as error:
+            if error.code == "not_applicable":
+                # Knee extension: normal is 0 degrees, so the shortfall in degrees is the measure.
+                self.percent_note = error.message
+            else:
+                self.add_error("degrees" if error.path == "degrees" else "movement", error.message)
+        return data
+
+    def percent_display(self) -> str:
+        """The core's percent of normal for this row, as the table shows it ("" when not measured yet)."""
+        if self.is_bound:
+            if self.errors or self.is_blank():  # cleaning asks the core (see clean)
+                return ""
+            percent, note = self.percent, self.percent_note
+        else:
+            movement, degrees = self.initial.get("movement"), self.initial.get("degrees")
+            if movement not in rom_movements() or degrees is None:
+                return ""
+            joint, motion, _ = rom_movements()[movement]
+            percent, note = None, ""
+            try:
+                percent = percent_of_normal(joint, motion, degrees)
+            except InputError as error:
+                note = error.message
+        if percent is not None:
+            return f"{percent:.0f}% of normal"
+        return "not applicable: normal is 0°, record the shortfall in degrees" if note else ""
+
+    def row_json(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        joint, motion, _ = rom_movements()[data["movement"]]
+        return {"joint": joint, "motion": motion, **_compact({"side": data.get("side")}), "degrees": data["degrees"],
+                "percent_of_normal": None if self.percent is None else round(self.percent, 1),
+                "reference": rom_reference_code()}
+
+    @staticmethod
+    def initial_from(row: Mapping[str, Any]) -> dict[str, Any]:
+        return {"movement": f"{row.get('joint')}:{row.get('motion')}", "side": row.get("side") or "",
+                "degrees": row.get("degrees")}
+
+
+class PainRowForm(RowForm):
+    region = forms.ChoiceField(label="Region", choices=(), required=False)
+    side = forms.ChoiceField(label="Side", choices=SIDE_CHOICES, required=False)
+    intensity = forms.IntegerField(label="Intensity (0-10)", min_value=0, max_value=10, required=False,
+                                   widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1"}))
+    quality = forms.ChoiceField(label="Quality", choices=[("", "—"), *PAIN_QUALITIES], required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [("", "Choose…"), *body_region_choices()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.is_blank() or self.removed():
+            return data
+        if not data.get("region"):
+            self.add_error("region", "Choose the painful region (or clear the row).")
+            return data
+        if (problem := side_error(data["region"], data.get("side") or "")) is not None:
+            self.add_error("side", problem)
+        if data.get("intensity") is None and "intensity" not in self.errors:
+            self.add_error("intensity", "Give the pain intensity at this region, 0 to 10.")
+        return data
+
+    def row_json(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return _compact({"region": d["region"], "side": d.get("side"), "intensity": d["intensity"],
+                         "quality": d.get("quality")})
+
+    @staticmethod
+    def initial_from(row: Mapping[str, Any]) -> dict[str, Any]:
+        return {"region": row.get("region"), "side": row.get("side") or "", "intensity": row.get("intensity"),
+                "quality": row.get("quality") or ""}
+
+
+class PalpationRowForm(RowForm):
+    region = forms.ChoiceField(label="Region", choices=(), required=False)
+    side = forms.ChoiceField(label="Side", choices=SIDE_CHOICES, required=False)
+    tone = forms.ChoiceField(label="Tone", choices=TONES, required=False, initial="normal")
+    tender = forms.BooleanField(label="Tender", required=False)
+    trigger_points = forms.IntegerField(label="Trigger points", min_value=0, max_value=50, required=False,
+                                        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1"}))
+    defaults_only = ("tone",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [("", "Choose…"), *body_region_choices()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.is_blank() or self.removed():
+            return data
+        if not data.get("region"):
+            self.add_error("region", "Choose the region palpated (or clear the row).")
+            return data
+        if (problem := side_error(data["region"], data.get("side") or "")) is not None:
+            self.add_error("side", problem)
+        return data
+
+    def is_blank(self) -> bool:
+        # A row with only a tone other than normal was typed on purpose.
+        data = getattr(self, "cleaned_data", None) or {}
+        return super().is_blank() and data.get("tone") in (None, "", "normal")
+
+    def row_json(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {"region": d["region"], **_compact({"side": d.get("side")}), "tone": d.get("tone") or "normal",
+                "tender": bool(d.get("tender")), "trigger_points": d.get("trigger_points") or 0}
+
+    @staticmethod
+    def initial_from(row: Mapping[str, Any]) -> dict[str, Any]:
+        return {"region": row.get("region"), "side": row.get("side") or "", "tone": row.get("tone") or "normal",
+                "tender": bool(row.get("tender")), "trigger_points": row.get("trigger_points")}
+
+
+class LocalFindingRowForm(RowForm):
+    code = forms.ChoiceField(label="Finding", choices=(), required=False)
+    region = forms.ChoiceField(label="Region or group", choices=(), required=False)
+    side = forms.ChoiceField(label="Side", choices=SIDE_CHOICES, required=False)
+    days_ago = forms.IntegerField(label="Days ago", required=False,
+                                  widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1"}),
+                                  help_text="Fracture or incision only.")
+    closed = forms.ChoiceField(label="Incision closed?", choices=CLOSED_CHOICES, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].choices = [("", "Choose a finding…"), *local_finding_choices()]
+        self.fields["region"].choices = [("", "Choose…"), *finding_site_choices()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.is_blank() or self.removed():
+            return data
+        code = data.get("code")
+        if not code:
+            self.add_error("code", "Choose which finding this row records (or clear the row).")
+            return data
+        if not data.get("region"):
+            self.add_error("region", f"Where is the {finding_label(code).lower()}? Choose the region or group.")
+        if data.get("days_ago") is not None and code not in FINDINGS_WITH_DAYS:
+            self.add_error("days_ago", "Days ago applies only to a recent fracture or a surgical incision; clear it.")
+        if data.get("closed") and code not in FINDINGS_WITH_CLOSED:
+            self.add_error("closed", "Closed applies only to a surgical incision; clear it.")
+        # The side rules (paired needs a side, midline takes none) are the core's: see EvaluationEditor.screen.
+        return data
+
+    def row_json(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        closed = {"yes": True, "no": False}.get(d.get("closed") or "")
+        return _compact({"code": d["code"], "region": d.get("region"), "side": d.get("side"),
+                         "days_ago": d.get("days_ago"), "closed": closed})
+
+    @staticmethod
+    def initial_from(row: Mapping[str, Any]) -> dict[str, Any]:
+        closed = {True: "yes", False: "no"}.get(row.get("closed"), "")  # type: ignore[call-overload]
+        return {"code": row.get("code"), "region": row.get("region"), "side": row.get("side") or "",
+                "days_ago": row.get("days_ago"), "closed": closed}
+
+
+ROW_FORMS: dict[str, type[RowForm]] = {
+    "rom": RomRowForm, "pain": PainRowForm, "palp": PalpationRowForm, "find": LocalFindingRowForm,
+}
+ROW_TITLES = {"rom": "range of motion", "pain": "pain map", "palp": "palpation", "find": "local finding"}
+
+
+class RowFormSet(forms.BaseFormSet):
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        form.fields["DELETE"].label = "Remove"
+
+
+def row_formset(kind: str, data: Any = None, rows: Iterable[Mapping[str, Any]] = ()) -> Any:
+    form_class = ROW_FORMS[kind]
+    initial = [form_class.initial_from(r) for r in rows]  # type: ignore[attr-defined]
+    extra = max(1, MIN_ROWS[kind] - len(initial))
+    formset_class = formset_factory(form_class, formset=RowFormSet, extra=extra, can_delete=True)
+    return formset_class(data, initial=initial or None, prefix=kind)
+
+
+def blank_row(kind: str, index: int, initial: Mapping[str, Any] | None = None, data: Any = None) -> RowForm:
+    """Row ``index`` of a table on its own (htmx partials): unbound and pre-filled with ``initial``
+    ("add a row"), or bound to ``data`` (a row re-checked as it is typed)."""
+    formset = formset_factory(ROW_FORMS[kind], formset=RowFormSet, extra=0, can_delete=True)(data, prefix=kind)
+    form = formset._construct_form(index, **({} if data is not None else {"initial": dict(initial or {})}))
+    return form  # type: ignore[no-any-return]
+
+
+# --- the main form -------------------------------------------------------------------------------
+
+
+class EvaluationForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    performed_on = forms.DateField(label="Date of evaluation", widget=DateInput(),
+                                   error_messages={"required": "Enter the date of the evaluation.",
+                                                   "invalid": "Enter the date as YYYY-MM-DD."})
+    chief_complaint = forms.CharField(label="Chief complaint", required=False,
+                                      widget=forms.Textarea(attrs={"rows": 2}))
+    history = forms.CharField(label="History of the present condition", required=False,
+                              widget=forms.Textarea(attrs={"rows": 4}),
+                              help_text="Onset, mechanism, course, aggravating and easing factors, past episodes.")
+    patient_goals = forms.CharField(label="Patient's goals", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    posture_findings = forms.MultipleChoiceField(label="Posture findings", choices=POSTURE_FINDINGS, required=False,
+                                                 widget=forms.CheckboxSelectMultiple)
+    posture_notes = forms.CharField(label="Posture notes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    pain_nprs = forms.IntegerField(label="Pain now (NPRS, 0-10)", min_value=0, max_value=10, required=False,
+                                   widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1"}))
+    palpation_notes = forms.CharField(label="Palpation notes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    irritability = forms.ChoiceField(
+        label="Irritability", required=False,
+        choices=[("", "Not set: Palpate derives it from onset and pain"), *Irritability.choices])
+    whole_body_findings = forms.MultipleChoiceField(label="Whole-body findings", choices=(), required=False,
+                                                    widget=forms.CheckboxSelectMultiple)
+    temperature_c = forms.FloatField(label="Temperature (°C)", required=False,
+                                     widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}))
+    bp_systolic = forms.IntegerField(label="Blood pressure, systolic (mmHg)", required=False,
+                                     widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+    bp_diastolic = forms.IntegerField(label="Blood pressure, diastolic (mmHg)", required=False,
+                                      widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+    wells_version = forms.ChoiceField(label="Wells DVT score", choices=WELLS_VERSIONS, required=False)
+    wells_side = forms.ChoiceField(label="Symptomatic leg", choices=SIDE_CHOICES, required=False)
+    wells_items = forms.MultipleChoiceField(label="Wells criteria present", choices=(), required=False,
+                                            widget=forms.CheckboxSelectMultiple)
+    complexity_history = forms.ChoiceField(label="History: personal factors and comorbidities affecting the plan",
+                                           choices=HISTORY_CHOICES, required=False)
+    complexity_examination = forms.ChoiceField(label="Examination: body systems and elements examined",
+                                               choices=EXAMINATION_CHOICES, required=False)
+    complexity_presentation = forms.ChoiceField(label="Clinical presentation", choices=PRESENTATION_CHOICES,
+                                                required=False)
+    complexity_decision = forms.ChoiceField(label="Clinical decision-making", choices=DECISION_CHOICES, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["whole_body_findings"].choices = whole_body_finding_choices()
+        self.fields["wells_items"].choices = wells_item_choices()
+        for rule in OTTAWA_RULES:
+            self.fields[f"{rule}_done"] = forms.BooleanField(label=f"{ottawa_label(rule)} applied", required=False)
+            self.fields[f"{rule}_side"] = forms.ChoiceField(label="Side examined", choices=SIDE_CHOICES, required=False)
+            for name in ottawa_fields(rule):
+                self.fields[f"{rule}_{name}"] = forms.BooleanField(label=humanize(name), required=False)
+
+    def ottawa_bound_fields(self, rule: str) -> list[forms.BoundField]:
+        return [self[f"{rule}_{name}"] for name in ottawa_fields(rule)]
+
+    def clean_performed_on(self) -> dt.date:
+        performed_on: dt.date = self.cleaned_data["performed_on"]
+        if performed_on > timezone.localdate():
+            raise forms.ValidationError("The evaluation date is in the future; check the date.")
+        return performed_on
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (data.get("wells_items") or data.get("wells_side")) and not data.get("wells_version"):
+            self.add_error("wells_version", "Choose the Wells version (1997 or 2003) for the answers you gave, "
+                                            "or clear them.")
+        if data.get("wells_version") and not data.get("wells_side"):
+            self.add_error("wells_side", "Choose the symptomatic leg the Wells score is for.")
+        for rule in OTTAWA_RULES:
+            answered = any(data.get(f"{rule}_{name}") for name in ottawa_fields(rule)) or data.get(f"{rule}_side")
+            if answered:
+                data[f"{rule}_done"] = True
+            if data.get(f"{rule}_done") and not data.get(f"{rule}_side"):
+                self.add_error(f"{rule}_side", f"Choose the side the {ottawa_label(rule)} was applied to.")
+        return data
+
+    # The contract's shapes -------------------------------------------------------------------------
+
+    def vitals(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return _compact({"temperature_c": d.get("temperature_c"), "bp_systolic": d.get("bp_systolic"),
+                         "bp_diastolic": d.get("bp_diastolic")})
+
+    def screens(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        screens: dict[str, Any] = {}
+        if d.get("wells_version"):
+            screens["wells"] = {"version": d["wells_version"], **_compact({"side": d.get("wells_side")}),
+                                "items": list(d.get("wells_items") or [])}
+        for rule in OTTAWA_RULES:
+            if d.get(f"{rule}_done"):
+                screens[rule] = {**_compact({"side": d.get(f"{rule}_side")}),
+                                 **{name: bool(d.get(f"{rule}_{name}")) for name in ottawa_fields(rule)}}
+        return screens
+
+    def complexity(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        out: dict[str, Any] = {}
+        for key, name in COMPLEXITY_FIELDS.items():
+            value = d.get(name)
+            if value not in (None, ""):
+                out[key] = int(value) if key in ("history", "examination") else value
+        return out
+
+    @staticmethod
+    def initial_from(evaluation: Evaluation) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            "version": evaluation.version, "performed_on": evaluation.performed_on,
+            "chief_complaint": evaluation.chief_complaint, "history": evaluation.history,
+            "patient_goals": evaluation.patient_goals, "posture_findings": list(evaluation.posture_findings or []),
+            "posture_notes": evaluation.posture_notes, "pain_nprs": evaluation.pain_nprs,
+            "palpation_notes": evaluation.palpation_notes, "irritability": evaluation.irritability,
+            "whole_body_findings": [f["code"] for f in evaluation.findings or [] if not f.get("region")],
+            **(evaluation.vitals or {}),
+        }
+        screens = evaluation.screens or {}
+        if wells := screens.get("wells"):
+            initial.update(wells_version=str(wells.get("version", "")), wells_side=wells.get("side") or "",
+                           wells_items=list(wells.get("items") or []))
+        for rule in OTTAWA_RULES:
+            if (answers := screens.get(rule)) is not None:
+                initial[f"{rule}_done"] = True
+                initial[f"{rule}_side"] = answers.get("side") or ""
+                initial.update({f"{rule}_{name}": bool(answers.get(name)) for name in ottawa_fields(rule)})
+        for key, name in COMPLEXITY_FIELDS.items():
+            if key in (evaluation.complexity or {}):
+                initial[name] = str(evaluation.complexity[key])
+        return initial
+
+
+# --- the whole page ------------------------------------------------------------------------------
+
+_FINDING_PATH = re.compile(r"^findings\[(\d+)\](?:\.(\w+))?")
+
+
+class EvaluationEditor:
+    """The main form and the four row tables of one evaluation page, validated as one."""
+
+    def __init__(self, data: Any = None, *, evaluation: Evaluation | None = None,
+                 initial: Mapping[str, Any] | None = None) -> None:
+        stored = evaluation
+        main_initial = dict(initial or {})
+        if stored is not None and stored.pk:
+            main_initial = {**EvaluationForm.initial_from(stored), **main_initial}
+        self.main = EvaluationForm(data, initial=main_initial)
+        local_findings = [f for f in (stored.findings if stored else []) or [] if f.get("region")]
+        self.tables = {
+            "rom": row_formset("rom", data, (stored.rom if stored else []) or []),
+            "pain": row_formset("pain", data, (stored.pain_map if stored else []) or []),
+            "palp": row_formset("palp", data, (stored.palpation if stored else []) or []),
+            "find": row_formset("find", data, local_findings),
+        }
+        # findings[i] of the request -> where it was typed: ("whole_body", code) or ("find", row index)
+        self.finding_origins: list[tuple[str, Any]] = []
+        self.assessment: EvaluationAssessment | None = None
+        self.core_errors: list[str] = []
+
+    # --- validation --------------------------------------------------------------------------------
+
+    def is_valid(self) -> bool:
+        results = [self.main.is_valid(), *(t.is_valid() for t in self.tables.values())]
+        if results[0]:
+            self._assess_complexity()
+        return all(results) and not self.main.errors
+
+    def _assess_complexity(self) -> None:
+        components = self.main.complexity()
+        if len(components) < len(COMPLEXITY_FIELDS):
+            return
+        try:
+            self.assessment = assess_evaluation(**components)
+        except InputError as error:
+            name = error.path.rsplit(".", 1)[-1]
+            self.main.add_error(COMPLEXITY_FIELDS.get(name), error.message)
+
+    def rows(self, kind: str) -> list[dict[str, Any]]:
+        return [row for form in self.tables[kind].forms if (row := form.as_json()) is not None]
+
+    def findings(self) -> list[dict[str, Any]]:
+        """Whole-body checklist first, then the local rows, remembering where each was typed."""
+        self.finding_origins = []
+        findings: list[dict[str, Any]] = []
+        for code in self.main.cleaned_data.get("whole_body_findings") or []:
+            findings.append({"code": code})
+            self.finding_origins.append(("whole_body", code))
+        for index, form in enumerate(self.tables["find"].forms):
+            row = form.as_json()
+            if row is None:
+                continue
+            if row in findings:
+                form.add_error(None, "This finding is already listed at this site; remove one of the rows.")
+                continue
+            findings.append(row)
+            self.finding_origins.append(("find", index))
+        return findings
+
+    def fields(self) -> dict[str, Any]:
+        """The evaluation's model fields from the cleaned forms (call after ``is_valid``)."""
+        d = self.main.cleaned_data
+        return {
+            "performed_on": d["performed_on"], "chief_complaint": d.get("chief_complaint", ""),
+            "history": d.get("history", ""), "patient_goals": d.get("patient_goals", ""),
+            "posture_findings": list(d.get("posture_findings") or []), "posture_notes": d.get("posture_notes", ""),
+            "rom": self.rows("rom"), "pain_nprs": d.get("pain_nprs"), "pain_map": self.rows("pain"),
+            "palpation": self.rows("palp"), "palpation_notes": d.get("palpation_notes", ""),
+            "irritability": d.get("irritability") or "", "findings": self.findings(),
+            "vitals": self.main.vitals(), "screens": self.main.screens(), "complexity": self.main.complexity(),
+            "suggested_code": self.assessment.code if self.assessment else "",
+        }
+
+    def screen(self, clinic: Any, patient: Any, episode: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """(model fields, the core's answer) or None when the core refused the facts (errors placed)."""
+        fields = self.fields()
+        if not self.tables["find"].is_valid():  # a duplicate row found while assembling
+            return None
+        candidate = Evaluation(**fields)
+        request = build_request(patient, episode, on=fields["performed_on"], evaluation=candidate)
+        try:
+            return fields, run_plan(clinic, request)
+        except InputError as error:
+            self.place_error(error)
+            return None
+
+    def place_error(self, error: InputError) -> None:
+        """Put the core's message on the field the fact came from."""
+        path, message = error.path, error.message
+        main = self.main
+        if match := _FINDING_PATH.match(path):
+            index, key = int(match.group(1)), match.group(2)
+            origin = self.finding_origins[index] if index < len(self.finding_origins) else None
+            if origin and origin[0] == "find":
+                form = self.tables["find"].forms[origin[1]]
+                form.add_error(key if key in form.fields else None, message)
+            elif origin:
+                main.add_error("whole_body_findings", f"{finding_label(origin[1])}: {message}")
+            else:
+                main.add_error(None, message)
+            return
+        head, _, rest = path.partition(".")
+        if head == "vitals" and rest in main.fields:
+            main.add_error(rest, message)
+        elif path.startswith("screens.wells"):
+            part = path.removeprefix("screens.wells").lstrip(".")
+            field = {"version": "wells_version", "side": "wells_side"}.get(part, "wells_items")
+            main.add_error(field, message)
+        elif path.startswith("screens.ottawa_"):
+            rule, _, part = path.removeprefix("screens.").partition(".")
+            name = f"{rule}_{part}" if f"{rule}_{part}" in main.fields else f"{rule}_done"
+            main.add_error(name, message)
+        elif path.startswith("conditions[0].irritability"):
+            main.add_error("irritability", message)
+        elif path.startswith("conditions[0].pain_nprs"):
+            main.add_error("pain_nprs", message)
+        elif head.startswith("conditions"):
+            main.add_error(None, f"The episode's condition: {message}. Edit the episode to correct it.")
+        elif head == "patient":
+            main.add_error(None, f"The patient's details: {message}. Edit the patient to correct it.")
+        else:
+            main.add_error(None, message)
+
+    # --- showing errors ----------------------------------------------------------------------------
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.main.errors) or any(
+            t.non_form_errors() or any(f.errors for f in t.forms) for t in self.tables.values())
+
+    def error_links(self) -> list[tuple[str, str]]:
+        """(anchor, message) for the error summary, in the order of the page."""
+        main = self.main
+        links = [("", str(e)) for e in main.non_field_errors()]
+        order = ["performed_on", "chief_complaint", "history", "patient_goals", "posture_findings", "posture_notes"]
+        tables_after = {"posture_notes": ["rom"], "pain_nprs": ["pain"], "palpation_notes": ["palp"],
+                        "whole_body_findings": ["find"]}
+        names = order + [n for n in main.fields if n not in order]
+        for name in names:
+            if name in main.fields:
+                anchor = main[name].auto_id
+                if isinstance(main.fields[name].widget, forms.CheckboxSelectMultiple):
+                    anchor = f"{anchor}_0"
+                links += [(anchor, f"{main.fields[name].label}: {e}") for e in main.errors.get(name, [])]
+            for kind in tables_after.get(name, []):
+                links += self._table_links(kind)
+        return links
+
+    def _table_links(self, kind: str) -> list[tuple[str, str]]:
+        links = []
+        for index, form in enumerate(self.tables[kind].forms):
+            for name, errors in form.errors.items():
+                anchor = form[name].auto_id if name in form.fields else f"{kind}-row-{index}"
+                label = form.fields[name].label if name in form.fields else "Row"
+                links += [(anchor, f"{ROW_TITLES[kind].capitalize()} row {index + 1}, {str(label).lower()}: {e}")
+                          for e in errors]
+        return links
+
+
+def assess_typed_complexity(data: Mapping[str, Any]) -> tuple[EvaluationAssessment | None, str]:
+    """The live complexity suggestion from the four selects alone (the rest of the page may be half typed)."""
+    values = {key: str(data.get(name, "") or "") for key, name in COMPLEXITY_FIELDS.items()}
+    if not all(values.values()):
+        return None, ""
+    try:
+        return assess_evaluation(int(values["history"]), int(values["examination"]), values["presentation"],
+                                 values["decision"]), ""
+    except ValueError:
+        return None, "Choose the history and examination counts from the lists."
+    except InputError as error:
+        return None, error.message

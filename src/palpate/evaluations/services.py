@@ -1,0 +1,161 @@
+"""Every write to evaluations and referrals: ``check_*`` validates, ``do_*`` changes and audits.
+
+The screen result stored on an evaluation is always the core's answer for exactly the facts saved
+with it (the view ran ``run_plan`` on them); referrals the screen asks for become ``Referral`` rows
+in the same transaction, each audited, so the chart, the start page and the letter agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from palpate.audit.diff import changed, snapshot
+from palpate.audit.services import record_event
+from palpate.clinics.actor import Actor
+from palpate.clinics.roles import CLINICAL_WRITE, NOTE_SIGN
+from palpate.evaluations.models import OPEN_REFERRAL_STATUSES, Evaluation, Referral, ReferralStatus
+from palpate.patients.models import Episode, Patient
+from palpate.web.engine import build_request, run_plan
+from palpate.web.models_common import RecordStatus
+from palpate.web.records import check_editable, claim_version
+
+# Referral statuses a person may set (``open`` is where the screen starts one).
+SETTABLE_STATUSES = (ReferralStatus.SENT, ReferralStatus.CLEARED, ReferralStatus.CLOSED)
+
+
+def check_can_write(actor: Actor) -> None:
+    if not actor.can(CLINICAL_WRITE):
+        raise PermissionDenied("Your role in this clinic cannot change clinical records.")
+
+
+def check_can_sign(actor: Actor) -> None:
+    if not actor.can(NOTE_SIGN):
+        raise PermissionDenied("Your role in this clinic cannot sign evaluations; ask a therapist to sign it.")
+
+
+def check_ready_to_sign(evaluation: Evaluation) -> None:
+    if not evaluation.chief_complaint.strip():
+        raise ValidationError("Add the chief complaint before signing: a signed evaluation cannot be changed.")
+
+
+def screen_stored(evaluation: Evaluation) -> dict[str, Any]:
+    """Re-run the core on the evaluation as stored (raises InputError if the stored facts are refused)."""
+    request = build_request(evaluation.patient, evaluation.episode, on=evaluation.performed_on, evaluation=evaluation)
+    return run_plan(evaluation.clinic, request)
+
+
+def do_create_evaluation(actor: Actor, patient: Patient, episode: Episode, fields: Mapping[str, Any],
+                         screen: Mapping[str, Any]) -> Evaluation:
+    check_can_write(actor)
+    with transaction.atomic():
+        evaluation = Evaluation(clinic=actor.clinic, patient=patient, episode=episode, therapist=actor.user,
+                                screen_result=dict(screen), **fields)
+        evaluation.save()
+        record_event(actor=actor, action="evaluation.create", patient_id=patient.pk, obj=evaluation,
+                     new=snapshot(evaluation))
+        sync_referrals(actor, evaluation)
+    return evaluation
+
+
+def do_update_evaluation(actor: Actor, evaluation: Evaluation, fields: Mapping[str, Any], screen: Mapping[str, Any],
+                         submitted_version: Any) -> Evaluation:
+    """Save edits made from ``submitted_version``; StaleEdit if someone saved since, 403 once signed."""
+    check_can_write(actor)
+    with transaction.atomic():
+        current = Evaluation.objects.select_for_update().get(pk=evaluation.pk, clinic_id=evaluation.clinic_id)
+        check_editable(current)
+        claim_version(current, submitted_version)
+        before = snapshot(current)
+        for name, value in fields.items():
+            setattr(current, name, value)
+        current.screen_result = dict(screen)
+        current.save()
+        old, new = changed(before, snapshot(current))
+        if new:
+            record_event(actor=actor, action="evaluation.update", patient_id=current.patient_id, obj=current,
+                         old=old, new=new)
+        sync_referrals(actor, current)
+    return current
+
+
+def do_sign_evaluation(actor: Actor, evaluation: Evaluation, submitted_version: Any) -> Evaluation:
+    """Sign and lock. The screen is re-run on the record as signed, so it carries today's knowledge base."""
+    check_can_sign(actor)
+    with transaction.atomic():
+        current = (Evaluation.objects.select_for_update().select_related("patient", "episode", "clinic")
+                   .get(pk=evaluation.pk, clinic_id=evaluation.clinic_id))
+        check_editable(current)
+        check_ready_to_sign(current)
+        claim_version(current, submitted_version)
+        before = snapshot(current)
+        current.screen_result = screen_stored(current)
+        current.status = RecordStatus.SIGNED
+        current.signed_at = timezone.now()
+        current.signed_by = actor.user
+        current.save()
+        old, new = changed(before, snapshot(current))
+        record_event(actor=actor, action="evaluation.sign", patient_id=current.patient_id, obj=current,
+                     old=old, new=new)
+        sync_referrals(actor, current)
+    return current
+
+
+def sync_referrals(actor: Actor, evaluation: Evaluation) -> list[Referral]:
+    """One open referral per reason the screen asks for; call inside the save's transaction.
+
+    A reason is not raised again while a referral for it is still open (or its letter sent) in this
+    episode, nor when this evaluation already raised one that was since cleared or closed: re-saving
+    an evaluation must not undo the physician's clearance. A new evaluation raises it afresh.
+    """
+    wanted = {r["reason"]: r for r in (evaluation.screen_result or {}).get("referrals", [])}
+    if not wanted:
+        return []
+    existing = Referral.objects.filter(clinic_id=evaluation.clinic_id, episode_id=evaluation.episode_id,
+                                       reason__in=list(wanted)).values_list("reason", "status", "evaluation_id")
+    covered = {reason for reason, status, from_evaluation in existing
+               if status in OPEN_REFERRAL_STATUSES or from_evaluation == evaluation.pk}
+    created = []
+    for reason, answer in wanted.items():
+        if reason in covered:
+            continue
+        referral = Referral.objects.create(
+            clinic_id=evaluation.clinic_id, patient_id=evaluation.patient_id, episode_id=evaluation.episode_id,
+            evaluation=evaluation, reason=reason, urgency=answer.get("urgency", "routine"),
+            detail=answer.get("detail", ""), because=list(answer.get("because") or []),
+            sources=list(answer.get("sources") or []), raised_by=actor.user, raised_on=evaluation.performed_on,
+        )
+        record_event(actor=actor, action="referral.create", patient_id=evaluation.patient_id, obj=referral,
+                     new=snapshot(referral))
+        created.append(referral)
+    return created
+
+
+def check_referral_status(referral: Referral, status: str) -> None:
+    if status not in SETTABLE_STATUSES:
+        raise ValidationError("Choose sent, cleared or closed.")
+    if status == referral.status:
+        raise ValidationError(f"The referral is already {referral.get_status_display().lower()}.")
+
+
+def do_update_referral_status(actor: Actor, referral: Referral, status: str, note: str = "",
+                              on: dt.date | None = None) -> Referral:
+    check_can_write(actor)
+    check_referral_status(referral, status)
+    with transaction.atomic():
+        current = Referral.objects.select_for_update().get(pk=referral.pk, clinic_id=referral.clinic_id)
+        before = snapshot(current)
+        current.status = status
+        if note.strip():
+            current.status_note = note.strip()
+        current.closed_on = (on or timezone.localdate()) if status not in OPEN_REFERRAL_STATUSES else None
+        current.save()
+        old, new = changed(before, snapshot(current))
+        record_event(actor=actor, action="referral.update", patient_id=current.patient_id, obj=current,
+                     old=old, new=new)
+    return current

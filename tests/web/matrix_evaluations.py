@@ -1,0 +1,18 @@
+"""Access-matrix rows for the evaluations app (see test_access.py).
+
+Write pages answer GET too (the form, the sign review, the status form, the htmx partials), so
+the matrix checks that colleagues can open them and the read-only auditor cannot.
+"""
+
+PATIENT_URLS = {
+    "evaluations:create": ("/patients/{p}/evaluations/episode/{e}/new/", True),
+    "evaluations:check": ("/patients/{p}/evaluations/episode/{e}/check/", True),
+    "evaluations:row": ("/patients/{p}/evaluations/rows/pain/", True),
+    "evaluations:detail": ("/patients/{p}/evaluations/{ev}/", False),
+    "evaluations:edit": ("/patients/{p}/evaluations/{ev}/edit/", True),
+    "evaluations:sign": ("/patients/{p}/evaluations/{ev}/sign/", True),
+    "evaluations:referrals": ("/patients/{p}/evaluations/referrals/", False),
+    "evaluations:referral_letter": ("/patients/{p}/evaluations/referrals/{r}/letter/", False),
+    "evaluations:referral_pdf": ("/patients/{p}/evaluations/referrals/{r}/letter.pdf", False),
+    "evaluations:referral_status": ("/patients/{p}/evaluations/referrals/{r}/status/", True),
+}
