@@ -2,14 +2,23 @@
 
 - ``goals``: ``[{"term": "short"|"long", "text", "target_date"?}]``
 - ``items``: the accepted soft-tissue items ``[{"technique", "region", "side"?, "pressure", "minutes",
-  "for", "rationale", "evidence": [...], "origin": "engine"|"edited"|"added"}]``
-- ``complementary``: ``[{"therapy", "why"}]``; ``home_program``: ``[{"exercise", "dose", ...}]``
-- ``engine_output``: the core's full plan answer the suggestions came from (``kb_version`` inside)
+  "for", "rationale", "evidence": [...], "cpt", "origin": "engine"|"edited"|"added", "suggestion"?,
+  "note"?}]``; ``suggestion`` is the item's position in ``engine_output["plan"]`` when it started as one
+- ``complementary``: ``[{"therapy", "label", "why", "cpt"?, "origin"}]``; ``home_program``:
+  ``[{"exercise", "name", "side"?, "dose", "instructions", "origin"}]``
+- ``engine_output``: the core's full plan answer the suggestions came from (``kb_version`` inside), plus
+  ``request`` (what the engine was asked) and ``ran_on``; its ``restrictions`` are what every item is
+  checked against for as long as the plan lives
 - ``overrides``: safety restrictions the therapist overrode ``[{"restriction": {...}, "item": {...},
-  "reason", "by", "at"}]``; each is also an audit event.
+  "reason", "by", "at"}]``; each is also an audit event (``plan.override_restriction``).
+
+A plan is edited as a draft, then signed and locked. Signing a newer plan for the episode
+supersedes the older ones (``superseded_by``): they stay in the record, read-only.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -22,7 +31,8 @@ class PlanOfCare(SignedRecord):
     episode = models.ForeignKey("patients.Episode", on_delete=models.PROTECT, related_name="plans")
     evaluation = models.ForeignKey("evaluations.Evaluation", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    start_date = models.DateField()
+    # Empty on a draft until the therapist chooses it; signing fills in the signing day.
+    start_date = models.DateField(null=True, blank=True)
     goals = models.JSONField(default=list, blank=True)
     frequency_per_week = models.PositiveSmallIntegerField(default=2)
     duration_weeks = models.PositiveSmallIntegerField(default=6)
@@ -33,10 +43,30 @@ class PlanOfCare(SignedRecord):
     overrides = models.JSONField(default=list, blank=True)
     recertify_by = models.DateField(null=True, blank=True)
     reevaluate_by = models.DateField(null=True, blank=True)
+    superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["-start_date", "-id"]
         indexes = [models.Index(fields=["clinic", "episode", "status"], name="plan_clinic_episode")]
 
     def __str__(self) -> str:
-        return f"Plan of care from {self.start_date}"
+        if self.start_date:
+            return f"Plan of care from {self.start_date}"
+        return f"Draft plan of care of {self.created_at:%Y-%m-%d}" if self.created_at else "Draft plan of care"
+
+    @property
+    def is_superseded(self) -> bool:
+        return self.superseded_by_id is not None
+
+    @property
+    def is_editable(self) -> bool:
+        return not self.is_signed and not self.is_superseded
+
+    @property
+    def session(self) -> str:
+        """The engine's session verdict when the plan was started: proceed, modify or hold."""
+        return str(self.engine_output.get("session") or "")
+
+    @property
+    def restrictions(self) -> list[dict[str, Any]]:
+        return list(self.engine_output.get("restrictions") or [])

@@ -1,1 +1,186 @@
-"""Views for plans. Every view reads the patient through palpate.patients.access first."""
+"""Views for plans. Every view reads the patient through palpate.patients.access first.
+
+Then the plan (or episode) is fetched filtered by the patient's clinic and the patient, so another
+clinic's plan is a 404 however its id was guessed. Opening a plan and printing it are audited
+reads; every change goes through ``palpate.plans.services``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from palpate.audit.services import record_read
+from palpate.clinics.roles import CLINICAL_VIEW, CLINICAL_WRITE
+from palpate.core.errors import InputError
+from palpate.patients.access import access_episode, access_patient
+from palpate.patients.models import EpisodeStatus, Patient
+from palpate.plans import documents, services
+from palpate.plans.forms import PlanEditor, row_operation
+from palpate.plans.models import PlanOfCare
+from palpate.web.decorators import client_ip, member_required
+from palpate.web.pdf import pdf_response, render_pdf
+from palpate.web.records import SignedAndLocked, StaleEdit
+
+READ_METHODS = ("GET", "HEAD")
+
+
+def _plan(patient: Patient, plan_pk: int) -> PlanOfCare:
+    try:
+        return (PlanOfCare.objects.select_related("episode", "evaluation", "signed_by", "created_by", "superseded_by")
+                .get(clinic_id=patient.clinic_id, patient=patient, pk=plan_pk))
+    except PlanOfCare.DoesNotExist:
+        raise Http404("No such plan of care") from None
+
+
+@member_required(CLINICAL_WRITE)
+def plan_create(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse:
+    """The engine's suggestions for the episode; starting the plan saves them as a draft to edit."""
+    actor = request.actor  # type: ignore[attr-defined]
+    patient = access_patient(actor, pk, write=True)
+    episode = access_episode(actor, patient, episode_pk, write=True)
+    draft = services.open_draft(episode)
+    error = ""
+    suggestions = None
+    try:
+        suggestions = services.suggest(actor, patient, episode, timezone.localdate())
+    except InputError as exc:
+        error = exc.message
+    discharged = episode.status != EpisodeStatus.ACTIVE
+    if request.method == "POST" and suggestions is not None and not discharged:
+        plan = services.do_create_plan(actor, patient, episode, suggestions)
+        messages.success(request, "Draft plan of care started from the engine's suggestions. Accept, edit or "
+                                  "remove each one, add goals, then save.")
+        return redirect("plans:edit", pk=patient.pk, plan_pk=plan.pk)
+    output = suggestions.engine_output if suggestions else {}
+    return render(request, "plans/create.html", {
+        "patient": patient, "episode": episode, "draft": draft, "error": error, "discharged": discharged,
+        "screen": output, "evaluation": suggestions.evaluation if suggestions else None,
+        **documents.screen_context(output),
+    })
+
+
+@member_required(CLINICAL_VIEW)
+def plan_detail(request: HttpRequest, pk: int, plan_pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    patient = access_patient(actor, pk)
+    plan = _plan(patient, plan_pk)
+    if request.method not in READ_METHODS:
+        return HttpResponseNotAllowed(READ_METHODS)
+    record_read(actor, "plan.view", patient_id=patient.pk, obj=plan, ip_address=client_ip(request))
+    return render(request, "plans/detail.html", {
+        "patient": patient, "plan": plan, "episode": plan.episode, **documents.plan_context(plan),
+    })
+
+
+@member_required(CLINICAL_WRITE)
+def plan_edit(request: HttpRequest, pk: int, plan_pk: int) -> HttpResponse:
+    """The draft editor. Row buttons re-render what was typed; Save validates, checks safety, saves."""
+    actor = request.actor  # type: ignore[attr-defined]
+    patient = access_patient(actor, pk, write=True)
+    plan = _plan(patient, plan_pk)
+    operation = row_operation(request.POST) if request.method == "POST" else None
+    if not plan.is_editable:
+        if request.method != "POST" or operation is not None:
+            services.check_editable_plan(plan)  # 403
+        return _refuse_locked(request, patient, plan, PlanEditor(plan, actor, data=request.POST))
+    stale: dict[str, Any] | None = None
+    if request.method != "POST":
+        editor = PlanEditor(plan, actor)
+    elif operation is not None:
+        editor = PlanEditor(plan, actor, data=request.POST).rebuilt(operation)
+    else:
+        editor = PlanEditor(plan, actor, data=request.POST)
+        if editor.is_valid():
+            try:
+                services.do_save_plan(actor, plan, editor.changes(), editor.version)
+            except StaleEdit as exc:
+                saved = _plan(patient, plan_pk)
+                editor = editor.with_version(request.POST, exc.current_version)
+                stale = {"saved": saved, "locked": False, **documents.plan_context(saved)}
+            except SignedAndLocked:
+                return _refuse_locked(request, patient, _plan(patient, plan_pk), editor)
+            except services.SafetyRefused as exc:  # only if the rules changed between check and save
+                editor.form.add_error(None, str(exc))
+            else:
+                if request.POST.get("then") == "sign":
+                    return redirect("plans:sign", pk=patient.pk, plan_pk=plan.pk)
+                messages.success(request, "Plan of care saved (draft).")
+                return redirect("plans:detail", pk=patient.pk, plan_pk=plan.pk)
+    context = {"patient": patient, "plan": plan, "episode": plan.episode, "editor": editor, "stale": stale,
+               **documents.edit_context(plan, actor)}
+    if request.htmx and operation is not None:  # type: ignore[attr-defined]
+        return render(request, "plans/edit.html#plan-form", context)
+    return render(request, "plans/edit.html", context)
+
+
+def _refuse_locked(request: HttpRequest, patient: Patient, plan: PlanOfCare, editor: PlanEditor) -> HttpResponse:
+    """A save that reached a plan signed or superseded after the form was opened: refused (403),
+    with everything that was typed shown again so nothing is lost."""
+    stale = {"saved": plan, "locked": True, **documents.plan_context(plan)}
+    return render(request, "plans/edit.html", {
+        "patient": patient, "plan": plan, "episode": plan.episode, "editor": editor, "stale": stale,
+        **documents.edit_context(plan, editor.actor)}, status=403)
+
+
+@member_required(CLINICAL_WRITE)
+def plan_sign(request: HttpRequest, pk: int, plan_pk: int) -> HttpResponse:
+    """Review and sign. Anyone who writes clinical notes may review; only a therapist signs."""
+    actor = request.actor  # type: ignore[attr-defined]
+    patient = access_patient(actor, pk, write=True)
+    plan = _plan(patient, plan_pk)
+    services.check_editable_plan(plan)
+    problems = services.sign_problems(plan)
+    if request.method == "POST":
+        services.check_can_sign(actor)
+        try:
+            signed = services.do_sign_plan(actor, plan, request.POST.get("version"))
+        except StaleEdit:
+            messages.error(request, "The plan was changed by someone else while you were reviewing it. "
+                                    "Review the saved plan below, then sign again.")
+            return redirect("plans:sign", pk=patient.pk, plan_pk=plan.pk)
+        except services.NotReadyToSign as exc:
+            problems = exc.problems
+        else:
+            messages.success(request, f"Plan of care signed. Re-certify by {signed.recertify_by:%Y-%m-%d}; "
+                                      f"re-evaluate by {signed.reevaluate_by:%Y-%m-%d}.")
+            return redirect("plans:detail", pk=patient.pk, plan_pk=plan.pk)
+    return render(request, "plans/sign.html", {
+        "patient": patient, "plan": plan, "episode": plan.episode, "problems": problems,
+        **documents.plan_context(plan), **documents.sign_preview(plan, timezone.localdate()),
+    })
+
+
+@member_required(CLINICAL_VIEW)
+def handout_pdf(request: HttpRequest, pk: int, plan_pk: int) -> HttpResponse:
+    """The patient's home-programme handout: exercises, what to expect, when to call."""
+    actor = request.actor  # type: ignore[attr-defined]
+    patient = access_patient(actor, pk)
+    plan = _plan(patient, plan_pk)
+    if request.method not in READ_METHODS:
+        return HttpResponseNotAllowed(READ_METHODS)
+    pdf = render_pdf("plans/handout_pdf.html", {
+        "patient": patient, "plan": plan, "printed_on": timezone.localdate(), **documents.handout_context(plan),
+    }, request)
+    record_read(actor, "plan.handout_pdf", patient_id=patient.pk, obj=plan, ip_address=client_ip(request))
+    return pdf_response(pdf, f"home programme {patient.family_name} {patient.given_name}")
+
+
+@member_required(CLINICAL_VIEW)
+def plan_pdf(request: HttpRequest, pk: int, plan_pk: int) -> HttpResponse:
+    """The plan of care for the record or the referring physician."""
+    actor = request.actor  # type: ignore[attr-defined]
+    patient = access_patient(actor, pk)
+    plan = _plan(patient, plan_pk)
+    if request.method not in READ_METHODS:
+        return HttpResponseNotAllowed(READ_METHODS)
+    pdf = render_pdf("plans/plan_pdf.html", {
+        "patient": patient, "plan": plan, "episode": plan.episode, "printed_on": timezone.localdate(),
+        **documents.plan_context(plan),
+    }, request)
+    record_read(actor, "plan.pdf", patient_id=patient.pk, obj=plan, ip_address=client_ip(request))
+    return pdf_response(pdf, f"plan of care {patient.family_name} {patient.given_name} {plan.start_date or 'draft'}")

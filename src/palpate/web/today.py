@@ -37,7 +37,8 @@ def build_today(actor: Actor, today: dt.date | None = None) -> TodayBoard:
     horizon = today + dt.timedelta(days=LOOKAHEAD_DAYS)
     visits = Visit.objects.filter(clinic=actor.clinic).select_related("patient", "episode")
     active_signed_plans = PlanOfCare.objects.filter(
-        clinic=actor.clinic, status=RecordStatus.SIGNED, episode__status=EpisodeStatus.ACTIVE
+        clinic=actor.clinic, status=RecordStatus.SIGNED, episode__status=EpisodeStatus.ACTIVE,
+        superseded_by__isnull=True,
     ).select_related("patient", "episode")
     mine = visits.filter(therapist=actor.user)
     return TodayBoard(

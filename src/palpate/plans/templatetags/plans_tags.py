@@ -1,14 +1,70 @@
 from __future__ import annotations
 
-from django import template
+import datetime as dt
+from typing import Any
 
+from django import template
+from django.utils import timezone
+
+from palpate.plans import safety
 from palpate.plans.models import PlanOfCare
+from palpate.plans.services import pick_current
+from palpate.web.today import LOOKAHEAD_DAYS
 
 register = template.Library()
 
 
 @register.inclusion_tag("plans/_episode_panel.html", takes_context=True)
 def plan_panel(context: template.Context, episode: object) -> dict[str, object]:
-    """The episode's plans of care on the patient chart."""
-    plans = PlanOfCare.objects.filter(clinic_id=episode.clinic_id, episode=episode)  # type: ignore[attr-defined]
-    return {"episode": episode, "plans": plans, "can": context.get("can"), "patient": context.get("patient")}
+    """The episode's plans of care on the patient chart: the plan in force, its dates, and actions.
+
+    One query whatever the number of plans. Plans are clinical data: the front desk sees that the
+    panel exists, not what is in it.
+    """
+    can = context.get("can") or {}
+    plans: list[PlanOfCare] = []
+    if can.get("clinical_view"):
+        plans = list(PlanOfCare.objects.filter(clinic_id=episode.clinic_id, episode=episode)  # type: ignore[attr-defined]
+                     .select_related("signed_by").order_by("-id"))
+    current = pick_current(plans)
+    return {"episode": episode, "plans": plans, "current": current,
+            "earlier": [p for p in plans if p is not current],
+            "dates": due_dates(current) if current else [], "can": can, "patient": context.get("patient")}
+
+
+def due_dates(plan: PlanOfCare, today: dt.date | None = None) -> list[dict[str, Any]]:
+    """Re-certification and re-evaluation dates, flagged in words when due within LOOKAHEAD_DAYS."""
+    today = today or timezone.localdate()
+    rows = []
+    for label, day in (("Re-certify by", plan.recertify_by), ("Re-evaluate by", plan.reevaluate_by)):
+        if day is None:
+            continue
+        days = (day - today).days
+        state = "overdue" if days < 0 else ("due" if days <= LOOKAHEAD_DAYS else "")
+        words = {"overdue": f"overdue by {-days} day{'s' if -days != 1 else ''}",
+                 "due": "due today" if days == 0 else f"due in {days} day{'s' if days != 1 else ''}"}.get(state, "")
+        rows.append({"label": label, "date": day, "state": state, "words": words})
+    return rows
+
+
+@register.inclusion_tag("plans/_status.html")
+def plan_status(plan: PlanOfCare) -> dict[str, object]:
+    """Status badge (in words, not colour alone) and the plan's dates."""
+    return {"plan": plan, "dates": due_dates(plan)}
+
+
+@register.filter
+def words(code: object) -> str:
+    """``low_back_pain`` -> ``low back pain``."""
+    return safety.words(code)
+
+
+@register.filter
+def technique_label(code: object) -> str:
+    return safety.technique_label(str(code))
+
+
+@register.filter
+def place(region: object, side: object = None) -> str:
+    """``{{ item.region|place:item.side }}`` -> ``left calf``."""
+    return safety.place(str(region), str(side) if side else None)

@@ -1,0 +1,143 @@
+"""What the plan pages and PDFs show, assembled once for screen and print (no queries here).
+
+The screen result (session, restrictions, referrals, body chart) is drawn from the engine answer
+stored with the plan, so a plan always shows the screen it was built from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from palpate.clinics.actor import Actor
+from palpate.clinics.roles import NOTE_SIGN, SAFETY_OVERRIDE
+from palpate.patients.vocab import paired_regions, region_groups
+from palpate.plans import certification, choices, safety, services
+from palpate.plans.models import PlanOfCare
+from palpate.web.bodychart import Mark, marks_from_restrictions
+
+# The evaluations app's screen-result partial (session badge, restrictions, referrals, chart)
+# when it exists; otherwise this app's compact summary of the same answer.
+SCREEN_TEMPLATES = ["evaluations/_screen_result.html", "plans/_screen_summary.html"]
+
+SESSION_WORDS = {
+    "proceed": "Proceed: no restriction changed the suggested work.",
+    "modify": "Modify: restrictions changed what would otherwise be done (see below).",
+    "hold": "Hold: no soft-tissue work. The screen found a reason to stop; see the referrals.",
+}
+URGENCY_WORDS = {"emergency": "Emergency", "same_day": "Same day", "routine": "Routine"}
+
+
+def restriction_rows(restrictions: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [{"text": safety.describe_restriction(r), "severity": r.get("severity", ""),
+             "detail": list(r.get("detail") or []), "sources": list(r.get("sources") or []),
+             "forbidden": r.get("max_pressure") == "none"} for r in restrictions]
+
+
+def referral_rows(output: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [{"reason": safety.words(r.get("reason")).capitalize(), "urgency": r.get("urgency", ""),
+             "urgency_text": URGENCY_WORDS.get(str(r.get("urgency")), safety.words(r.get("urgency"))),
+             "detail": r.get("detail", ""), "sources": list(r.get("sources") or [])}
+            for r in output.get("referrals") or []]
+
+
+def chart_marks(restrictions: list[Mapping[str, Any]], items: list[Mapping[str, Any]] = ()  # type: ignore[assignment]
+                ) -> dict[tuple[str, str], list[Mark]]:
+    """Forbidden and capped regions from the restrictions, and the planned items (striped)."""
+    marks = marks_from_restrictions(restrictions, region_groups(), set(paired_regions()))
+    for item in items:
+        key = (str(item.get("region")), str(item.get("side") or ""))
+        label = f"planned: {safety.technique_label(str(item.get('technique'))).lower()}, {item.get('pressure')}"
+        marks.setdefault(key, []).append(Mark("planned", label))
+    return marks
+
+
+def screen_context(output: Mapping[str, Any]) -> dict[str, Any]:
+    restrictions = list(output.get("restrictions") or [])
+    session = str(output.get("session") or "")
+    return {
+        "screen": output,
+        "screen_templates": SCREEN_TEMPLATES,
+        "session": session,
+        "session_text": SESSION_WORDS.get(session, ""),
+        "is_hold": session == "hold",
+        "restriction_rows": restriction_rows(restrictions),
+        "referral_rows": referral_rows(output),
+        "warnings": list(output.get("warnings") or []),
+        "positioning": list(output.get("positioning") or []),
+        "screen_marks": chart_marks(restrictions),
+        "kb_version": output.get("kb_version", ""),
+    }
+
+
+def item_rows(plan: PlanOfCare) -> list[dict[str, Any]]:
+    reasons = {safety.item_key(o.get("item") or {}): o for o in plan.overrides}
+    return [{**item, "technique_label": safety.technique_label(str(item.get("technique"))),
+             "place": safety.place(str(item.get("region")), item.get("side")),
+             "for_label": safety.words(item.get("for")),
+             "override": reasons.get(safety.item_key(item))} for item in plan.items]
+
+
+def override_rows(plan: PlanOfCare) -> list[dict[str, Any]]:
+    return [{"restriction": safety.describe_restriction(o.get("restriction") or {}),
+             "item": safety.describe_item(o.get("item") or {}), "reason": o.get("reason", ""),
+             "by": o.get("by", ""), "at": _when(o.get("at"))} for o in plan.overrides]
+
+
+def _when(value: object) -> str:
+    try:
+        return dt.datetime.fromisoformat(str(value)).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return str(value or "")
+
+
+def goal_rows(plan: PlanOfCare) -> list[dict[str, Any]]:
+    order = {"short": 0, "long": 1}
+    return sorted(({**g, "term_label": "Short-term" if g.get("term") == "short" else "Long-term"} for g in plan.goals),
+                  key=lambda g: order.get(str(g.get("term")), 2))
+
+
+def home_rows(plan: PlanOfCare) -> list[dict[str, Any]]:
+    return [{**h, "name": h.get("name") or choices.exercises().get(str(h.get("exercise")), {}).get("name", "")}
+            for h in plan.home_program]
+
+
+def plan_context(plan: PlanOfCare) -> dict[str, Any]:
+    output = plan.engine_output or {}
+    return {
+        **screen_context(output),
+        "item_rows": item_rows(plan),
+        "goal_rows": goal_rows(plan),
+        "home_rows": home_rows(plan),
+        "override_rows": override_rows(plan),
+        "total_minutes": sum(int(i.get("minutes") or 0) for i in plan.items),
+        "plan_marks": chart_marks(list(output.get("restrictions") or []), plan.items),
+        "recertify_days": certification.RECERTIFY_MAX_DAYS,
+        "reevaluate_days": certification.REEVALUATE_AFTER_DAYS,
+    }
+
+
+def edit_context(plan: PlanOfCare, actor: Actor) -> dict[str, Any]:
+    output = plan.engine_output or {}
+    return {
+        **screen_context(output),
+        "plan_marks": chart_marks(list(output.get("restrictions") or []), plan.items),
+        "can_override": actor.can(SAFETY_OVERRIDE),
+        "can_sign": actor.can(NOTE_SIGN),
+        "exercise_library": choices.exercises(),
+        "patient_goals": getattr(plan.evaluation, "patient_goals", "") if plan.evaluation_id else "",
+        "min_reason": services.MIN_OVERRIDE_REASON,
+    }
+
+
+def sign_preview(plan: PlanOfCare, today: dt.date) -> dict[str, Any]:
+    """The dates signing today would set, so the therapist sees them before signing."""
+    start = plan.start_date or today
+    return {"preview_start": start,
+            "preview_recertify": certification.recertify_by(start, plan.duration_weeks),
+            "preview_reevaluate": certification.reevaluate_by(start, plan.duration_weeks)}
+
+
+def handout_context(plan: PlanOfCare) -> dict[str, Any]:
+    return {"home_rows": home_rows(plan)}

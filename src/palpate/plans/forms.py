@@ -1,0 +1,357 @@
+"""The plan-of-care editor: one page, four kinds of rows, nothing typed is ever lost.
+
+``PlanEditor`` bundles the plan's own fields with three formsets (goals, soft-tissue items, home
+exercises). Adding or removing a row re-renders the page (or, with htmx, the form) from exactly
+what was posted, without validating, so a half-typed row never turns into a wall of errors and
+nothing typed disappears. Saving validates everything, including the safety check of each item
+against the restrictions stored with the plan (``services.check_item``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.forms import formset_factory
+
+from palpate.clinics.actor import Actor
+from palpate.plans import choices, safety, services
+from palpate.plans.certification import MAX_DURATION_WEEKS, MAX_FREQUENCY_PER_WEEK
+from palpate.plans.models import PlanOfCare
+
+MAX_ROWS = {"goals": 12, "items": 30, "home": 12}
+MAX_MINUTES_PER_ITEM = 60
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class PlanForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    start_date = forms.DateField(
+        label="Start date", required=False, widget=DateInput(),
+        help_text="Leave blank to start the plan on the day it is signed.",
+    )
+    frequency_per_week = forms.IntegerField(
+        label="Visits per week", min_value=1, max_value=MAX_FREQUENCY_PER_WEEK,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    duration_weeks = forms.IntegerField(
+        label="Duration (weeks)", min_value=1, max_value=MAX_DURATION_WEEKS,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        help_text="Re-certification falls at the end of the duration, and no later than 90 days after the start.",
+    )
+    complementary = forms.MultipleChoiceField(
+        label="Complementary therapies", required=False, widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["complementary"].choices = choices.therapy_choices()
+
+
+class RowForm(forms.Form):
+    """A row of a formset; a row left completely blank is ignored rather than refused."""
+
+    # Fields whose value alone does not make a row "filled in" (a select that always has a value).
+    ignore_when_blank: tuple[str, ...] = ()
+
+    def has_changed(self) -> bool:
+        for name in self.fields:
+            if name in self.ignore_when_blank:
+                continue
+            value = self[name].value()
+            if value not in (None, "", [], False):
+                return True
+        return False
+
+
+class GoalForm(RowForm):
+    ignore_when_blank = ("term",)
+
+    term = forms.ChoiceField(label="Term", choices=choices.TERM_CHOICES)
+    text = forms.CharField(
+        label="Functional goal", max_length=400,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Sit through a 2-hour drive with pain 2/10 or less"}),
+    )
+    target_date = forms.DateField(label="Target date", required=False, widget=DateInput())
+
+
+class ItemForm(RowForm):
+    # The hidden link to the suggestion and a side alone do not make a row: a row whose technique,
+    # region, pressure and minutes were all cleared is dropped like a removed one.
+    ignore_when_blank = ("suggestion", "side")
+
+    technique = forms.ChoiceField(label="Technique")
+    region = forms.ChoiceField(label="Region")
+    side = forms.ChoiceField(label="Side", choices=choices.SIDE_CHOICES, required=False)
+    pressure = forms.ChoiceField(label="Pressure")
+    minutes = forms.IntegerField(label="Minutes", min_value=1, max_value=MAX_MINUTES_PER_ITEM,
+                                 widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+    note = forms.CharField(label="Your note or reason", required=False, max_length=400)
+    override_reason = forms.CharField(
+        label="Reason for overriding the safety restriction", required=False, max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    suggestion = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["technique"].choices = [("", "Choose…"), *choices.technique_choices()]
+        self.fields["region"].choices = [("", "Choose…"), *choices.region_choices()]
+        self.fields["pressure"].choices = [("", "Choose…"), *choices.pressure_choices()]
+        self.broken: list[dict[str, Any]] = []
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        region, side = data.get("region"), data.get("side")
+        if region and choices.is_paired(region) and not side:
+            self.add_error("side", "Choose left or right: this region is paired.")
+        if region and not choices.is_paired(region) and side:
+            self.add_error("side", "This region is midline; leave the side blank.")
+        return data
+
+
+class HomeExerciseForm(RowForm):
+    ignore_when_blank = ("side",)
+
+    exercise = forms.ChoiceField(label="Exercise")
+    side = forms.ChoiceField(label="Side", choices=choices.SIDE_CHOICES, required=False)
+    dose = forms.CharField(label="Dose", required=False, max_length=200,
+                           help_text="Blank: the library's dose.")
+    instructions = forms.CharField(label="Plain instructions for the patient", required=False, max_length=1500,
+                                   widget=forms.Textarea(attrs={"rows": 2}), help_text="Blank: the library's wording.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["exercise"].choices = [("", "Choose…"), *choices.exercise_choices()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        library = choices.exercises().get(data.get("exercise") or "")
+        if library:
+            # The library's words fill what the therapist left blank (what the patient will read).
+            data["dose"] = (data.get("dose") or "").strip() or library["dose"]
+            data["instructions"] = (data.get("instructions") or "").strip() or library["instructions"]
+        return data
+
+
+class RowFormSet(forms.BaseFormSet):
+    """Every row may be blank (and is then skipped); the page decides how many rows to show."""
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        return {**super().get_form_kwargs(index), "empty_permitted": True}
+
+    def filled(self) -> list[forms.Form]:
+        return [f for f in self.forms if f.has_changed() and getattr(f, "cleaned_data", None)]
+
+
+class GoalFormSet(RowFormSet):
+    start_date: dt.date | None = None
+
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        for form in self.filled():
+            target = form.cleaned_data.get("target_date")
+            if target and self.start_date and target < self.start_date:
+                form.add_error("target_date", "The target date is before the plan's start date.")
+
+
+class ItemFormSet(RowFormSet):
+    """Soft-tissue items, each checked against the restrictions stored with the plan."""
+
+    plan: PlanOfCare
+    actor: Actor
+
+    def clean(self) -> None:
+        suggestions = self.plan.engine_output.get("plan") or []
+        for form in self.filled():
+            if form.errors:
+                continue
+            index = form.cleaned_data.get("suggestion")
+            if index is not None and index >= len(suggestions):
+                form.cleaned_data["suggestion"] = None
+            problem = services.check_item(self.actor, self.plan, services.item_from_form(form.cleaned_data),
+                                          form.cleaned_data.get("override_reason") or "")
+            if problem is None:
+                continue
+            form.broken = problem.restrictions
+            form.add_error("override_reason" if problem.can_override else None, problem.message)
+
+
+GoalFormSetClass = formset_factory(GoalForm, formset=GoalFormSet, extra=0, max_num=MAX_ROWS["goals"], validate_max=True)
+ItemFormSetClass = formset_factory(ItemForm, formset=ItemFormSet, extra=0, max_num=MAX_ROWS["items"], validate_max=True)
+HomeFormSetClass = formset_factory(HomeExerciseForm, formset=RowFormSet, extra=0, max_num=MAX_ROWS["home"],
+                                   validate_max=True)
+
+PREFIXES = {"goals": "goals", "items": "items", "home": "home"}
+
+
+@dataclass(frozen=True)
+class RowOperation:
+    kind: str  # add | remove
+    rows: str  # goals | items | home
+    index: int | None = None
+
+
+def row_operation(data: Mapping[str, Any]) -> RowOperation | None:
+    """``add_row=items`` or ``remove_row=items-3`` from the button that was pressed, if any.
+
+    (Not plain ``add``/``remove``: a form control named ``remove`` hides the form element's own
+    ``remove()`` method, which htmx calls when it swaps the form.)
+    """
+    add = str(data.get("add_row") or "")
+    if add in PREFIXES:
+        return RowOperation("add", add)
+    remove = str(data.get("remove_row") or "")
+    rows, _, index = remove.rpartition("-")
+    if rows in PREFIXES and index.isdigit():
+        return RowOperation("remove", rows, int(index))
+    return None
+
+
+class PlanEditor:
+    """The plan form and its three formsets, bound to a POST or filled from the saved plan."""
+
+    def __init__(self, plan: PlanOfCare, actor: Actor, data: Mapping[str, Any] | None = None,
+                 initial: dict[str, Any] | None = None) -> None:
+        self.plan = plan
+        self.actor = actor
+        initial = initial if initial is not None else initial_from_plan(plan)
+        if data is not None:
+            self.form = PlanForm(data)
+            self.goals = GoalFormSetClass(data, prefix="goals")
+            self.items = ItemFormSetClass(data, prefix="items")
+            self.home = HomeFormSetClass(data, prefix="home")
+        else:
+            self.form = PlanForm(initial=initial["plan"])
+            self.goals = GoalFormSetClass(initial=initial["goals"], prefix="goals")
+            self.items = ItemFormSetClass(initial=initial["items"], prefix="items")
+            self.home = HomeFormSetClass(initial=initial["home"], prefix="home")
+        self.items.plan = plan
+        self.items.actor = actor
+        self.suggestions = list(plan.engine_output.get("plan") or [])
+        self.added = ""  # which rows just got a blank row (the page focuses it)
+        self.suggested_therapies = {c["therapy"]: c for c in plan.engine_output.get("complementary") or []}
+
+    # -- saving ---------------------------------------------------------------------------------
+
+    def is_valid(self) -> bool:
+        valid = self.form.is_valid()
+        self.goals.start_date = self.form.cleaned_data.get("start_date") if valid else None
+        # Evaluate every part so each shows its own errors at once.
+        results = [valid, self.goals.is_valid(), self.items.is_valid(), self.home.is_valid()]
+        return all(results)
+
+    @property
+    def version(self) -> int:
+        return int(self.form.cleaned_data["version"])
+
+    def changes(self) -> services.PlanChanges:
+        data = self.form.cleaned_data
+        return services.PlanChanges(
+            start_date=data.get("start_date"),
+            frequency_per_week=data["frequency_per_week"],
+            duration_weeks=data["duration_weeks"],
+            goals=[{"term": f.cleaned_data["term"], "text": f.cleaned_data["text"].strip(),
+                    "target_date": f.cleaned_data["target_date"].isoformat() if f.cleaned_data.get("target_date") else None}
+                   for f in self.goals.filled()],
+            items=[{**services.item_from_form(f.cleaned_data),
+                    "override_reason": (f.cleaned_data.get("override_reason") or "").strip()}
+                   for f in self.items.filled()],
+            complementary=list(data.get("complementary") or []),
+            home_program=[{"exercise": f.cleaned_data["exercise"], "side": f.cleaned_data.get("side") or None,
+                           "dose": f.cleaned_data["dose"], "instructions": f.cleaned_data["instructions"]}
+                          for f in self.home.filled()],
+        )
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.form.errors or any(self.goals.errors) or self.goals.non_form_errors()
+                    or any(self.items.errors) or self.items.non_form_errors()
+                    or any(self.home.errors) or self.home.non_form_errors())
+
+    # -- adding and removing rows without losing anything --------------------------------------
+
+    def typed(self) -> dict[str, Any]:
+        """Everything as posted, as initial values for unbound forms (no validation, no errors)."""
+        def rows(formset: forms.BaseFormSet) -> list[dict[str, Any]]:
+            try:
+                forms_ = formset.forms
+            except forms.ValidationError:  # a broken management form: start those rows afresh
+                return []
+            return [{name: form[name].value() for name in form.fields} for form in forms_]
+
+        plan_values = {name: self.form[name].value() for name in self.form.fields}
+        return {"plan": plan_values, "goals": rows(self.goals), "items": rows(self.items), "home": rows(self.home)}
+
+    def rebuilt(self, operation: RowOperation) -> PlanEditor:
+        typed = self.typed()
+        rows = typed[operation.rows]
+        if operation.kind == "add" and len(rows) < MAX_ROWS[operation.rows]:
+            rows.append(blank_row(operation.rows, rows))
+        elif operation.kind == "remove" and operation.index is not None and 0 <= operation.index < len(rows):
+            rows.pop(operation.index)
+        editor = PlanEditor(self.plan, self.actor, initial=typed)
+        editor.added = operation.rows if operation.kind == "add" else ""
+        return editor
+
+    def with_version(self, data: Mapping[str, Any], version: int) -> PlanEditor:
+        """The same posted data, now based on ``version`` (after a stale save was refused)."""
+        fresh = data.copy()  # type: ignore[attr-defined]
+        fresh["version"] = str(version)
+        return PlanEditor(self.plan, self.actor, data=fresh)
+
+    # -- what the template shows next to each row -------------------------------------------------
+
+    def item_rows(self) -> list[tuple[forms.Form, dict[str, Any] | None]]:
+        """Each item form with the engine suggestion it started from (rationale, evidence)."""
+        out = []
+        for form in self.items.forms:
+            raw = form["suggestion"].value()
+            index = int(raw) if raw is not None and str(raw).isdigit() else None
+            suggestion = self.suggestions[index] if index is not None and index < len(self.suggestions) else None
+            out.append((form, suggestion))
+        return out
+
+    def therapy_rows(self) -> list[dict[str, Any]]:
+        selected = {str(v) for v in (self.form["complementary"].value() or [])}
+        rows = []
+        for index, (code, label) in enumerate(choices.therapy_choices()):
+            suggested = self.suggested_therapies.get(code)
+            rows.append({"code": code, "label": label, "checked": code in selected, "suggested": suggested,
+                         "why": (suggested or choices.therapy(code))["why"], "id": f"id_complementary_{index}"})
+        return rows
+
+
+def blank_row(rows: str, existing: list[dict[str, Any]]) -> dict[str, Any]:
+    if rows == "goals":
+        # A plan needs long-term goals; offer one once the short-term ones are there.
+        has_short = any(r.get("term") == "short" for r in existing)
+        return {"term": "long" if has_short else "short", "text": "", "target_date": ""}
+    return {}
+
+
+def initial_from_plan(plan: PlanOfCare) -> dict[str, Any]:
+    reasons = services.override_reasons(plan)
+    goals = [{"term": g.get("term", "short"), "text": g.get("text", ""), "target_date": g.get("target_date") or ""}
+             for g in plan.goals] or [{"term": "short"}, {"term": "long"}]
+    items = [{"technique": i.get("technique"), "region": i.get("region"), "side": i.get("side") or "",
+              "pressure": i.get("pressure"), "minutes": i.get("minutes"), "note": i.get("note", ""),
+              "suggestion": i.get("suggestion"), "override_reason": reasons.get(safety.item_key(i), "")}
+             for i in plan.items]
+    home = [{"exercise": h.get("exercise"), "side": h.get("side") or "", "dose": h.get("dose", ""),
+             "instructions": h.get("instructions", "")} for h in plan.home_program]
+    return {
+        "plan": {"version": plan.version, "start_date": plan.start_date, "frequency_per_week": plan.frequency_per_week,
+                 "duration_weeks": plan.duration_weeks, "complementary": [c.get("therapy") for c in plan.complementary]},
+        "goals": goals, "items": items, "home": home,
+    }

@@ -1,0 +1,389 @@
+"""Every write to a plan of care: ``check_*`` validates, ``do_*`` changes, audits and locks.
+
+Forms (and any later API) end here, so the safety check of each item, the override trail and the
+signing rules cannot differ between them. For other apps: ``current_plan(episode)`` is the plan a
+visit is treated under.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Case, IntegerField, Value, When
+from django.utils import timezone
+
+from palpate.audit.services import record_event
+from palpate.clinics.actor import Actor
+from palpate.clinics.roles import CLINICAL_WRITE, NOTE_SIGN, SAFETY_OVERRIDE
+from palpate.patients.models import Episode, EpisodeStatus, Patient
+from palpate.plans import certification, choices, safety
+from palpate.plans.models import PlanOfCare
+from palpate.web.engine import build_request, run_plan
+from palpate.web.models_common import RecordStatus
+from palpate.web.records import SignedAndLocked, check_editable, claim_version
+
+# The reason a therapist gives for overriding a safety restriction must say something: a word or
+# two ("ok", "fine") is not a clinical reason (policy).
+MIN_OVERRIDE_REASON = 10
+
+PLAN_FIELDS = ["start_date", "frequency_per_week", "duration_weeks", "goals", "items", "complementary",
+               "home_program", "overrides"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def pick_current(plans: Iterable[PlanOfCare]) -> PlanOfCare | None:
+    """The plan in force among an episode's plans: the latest signed one, else the latest draft.
+
+    Superseded plans never count. Pure (no queries) so the chart panel can use it on a list it
+    already holds.
+    """
+    live = [p for p in plans if p.superseded_by_id is None]
+    signed = [p for p in live if p.is_signed]
+    if signed:
+        return max(signed, key=lambda p: (p.signed_at or timezone.now(), p.pk))
+    drafts = [p for p in live if not p.is_signed]
+    return max(drafts, key=lambda p: p.pk) if drafts else None
+
+
+def current_plan(episode: Episode) -> PlanOfCare | None:
+    """The plan of care a visit in ``episode`` is treated under, or None (one query).
+
+    The latest signed plan that no newer signed plan superseded; when no plan is signed yet, the
+    latest draft (check ``plan.is_signed`` before billing or treating as certified). Filtered by
+    the episode's clinic, so it is safe to call with any episode the caller already accessed.
+    """
+    return (PlanOfCare.objects.filter(clinic_id=episode.clinic_id, episode=episode, superseded_by__isnull=True)
+            .annotate(signed_first=Case(When(status=RecordStatus.SIGNED, then=Value(0)), default=Value(1),
+                                        output_field=IntegerField()))
+            .order_by("signed_first", "-signed_at", "-id").first())
+
+
+def latest_evaluation(episode: Episode) -> Any:
+    from palpate.evaluations.models import Evaluation
+
+    return (Evaluation.objects.filter(clinic_id=episode.clinic_id, episode=episode)
+            .order_by("-performed_on", "-id").first())
+
+
+def open_draft(episode: Episode) -> PlanOfCare | None:
+    return (PlanOfCare.objects.filter(clinic_id=episode.clinic_id, episode=episode, status=RecordStatus.DRAFT,
+                                      superseded_by__isnull=True).order_by("-id").first())
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """What the clinical core proposes for an episode today, and the evaluation it read."""
+
+    engine_output: dict[str, Any]
+    evaluation: Any
+
+
+def suggest(actor: Actor, patient: Patient, episode: Episode, on: dt.date) -> Suggestions:
+    """Ask the core for today's screen and plan; raises InputError when stored facts are invalid."""
+    evaluation = latest_evaluation(episode)
+    request = build_request(patient, episode, on=on, evaluation=evaluation)
+    output = run_plan(actor.clinic, request)
+    # Keep what the engine was asked next to its answer, so the suggestion can be traced and re-run.
+    return Suggestions({**output, "request": request, "ran_on": on.isoformat()}, evaluation)
+
+
+# ---------------------------------------------------------------------------------------------
+# Items and their safety
+
+
+def item_from_form(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The typed part of an item (what the therapist chose), as stored."""
+    item: dict[str, Any] = {
+        "technique": data.get("technique"), "region": data.get("region"), "side": data.get("side") or None,
+        "pressure": data.get("pressure"), "minutes": data.get("minutes"),
+    }
+    if data.get("note"):
+        item["note"] = str(data["note"]).strip()
+    if data.get("suggestion") is not None:
+        item["suggestion"] = data["suggestion"]
+    return item
+
+
+def complete_item(plan: PlanOfCare, typed: Mapping[str, Any], condition: str) -> dict[str, Any]:
+    """A typed item with why it is there: the engine's rationale and evidence, or the therapist's own."""
+    suggestions = plan.engine_output.get("plan") or []
+    index = typed.get("suggestion")
+    base = {k: typed[k] for k in ("technique", "region", "side", "pressure", "minutes")}
+    note = typed.get("note") or ""
+    if isinstance(index, int) and 0 <= index < len(suggestions):
+        suggested = suggestions[index]
+        unchanged = all(suggested.get(k) == base[k] for k in base)
+        item = {**base, "for": suggested.get("for", condition), "rationale": suggested.get("rationale", ""),
+                "evidence": list(suggested.get("evidence") or []),
+                "cpt": suggested.get("cpt") if base["technique"] == suggested.get("technique") else
+                choices.cpt_for(str(base["technique"])),
+                "origin": "engine" if unchanged else "edited", "suggestion": index}
+    else:
+        item = {**base, "for": condition, "rationale": "Added by the therapist.", "evidence": [],
+                "cpt": choices.cpt_for(str(base["technique"])), "origin": "added"}
+    if note:
+        item["note"] = note
+    return item
+
+
+@dataclass(frozen=True)
+class SafetyProblem:
+    restrictions: list[dict[str, Any]]
+    can_override: bool
+    message: str
+
+
+def check_item(actor: Actor, plan: PlanOfCare, item: Mapping[str, Any], reason: str) -> SafetyProblem | None:
+    """None when the item is safe, or overridden by someone allowed to, with a real reason."""
+    broken = safety.broken_restrictions(safety.effective_restrictions(plan.engine_output), item)
+    if not broken:
+        return None
+    what = " ".join(safety.describe_restriction(r) for r in broken)
+    if not actor.can(SAFETY_OVERRIDE):
+        return SafetyProblem(broken, False, (
+            f"{safety.describe_item(item)} breaks a safety restriction: {what} Change the technique, pressure or "
+            "region, or remove this item. Only a therapist can override a safety restriction."))
+    if len(reason.strip()) < MIN_OVERRIDE_REASON:
+        return SafetyProblem(broken, True, (
+            f"{safety.describe_item(item)} breaks a safety restriction: {what} To keep it, give your clinical "
+            f"reason (at least {MIN_OVERRIDE_REASON} characters); the override is recorded in the audit trail. "
+            "Otherwise change or remove the item."))
+    return None
+
+
+def override_reasons(plan: PlanOfCare) -> dict[tuple[str, str, str, str], str]:
+    """The recorded override reason for each item, to show it again in the editor."""
+    return {safety.item_key(o.get("item") or {}): str(o.get("reason", "")) for o in plan.overrides}
+
+
+class SafetyRefused(PermissionDenied):
+    def __init__(self, problems: list[SafetyProblem]) -> None:
+        super().__init__(" ".join(p.message for p in problems))
+        self.problems = problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def check_can_write(actor: Actor) -> None:
+    if not actor.can(CLINICAL_WRITE):
+        raise PermissionDenied("Your role in this clinic cannot change plans of care.")
+
+
+def check_editable_plan(plan: PlanOfCare) -> None:
+    check_editable(plan)
+    if plan.is_superseded:
+        raise SignedAndLocked("This draft was superseded by a newer signed plan of care and can no longer change.")
+
+
+def _engine_items(output: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [{**{k: i.get(k) for k in ("technique", "region", "side", "pressure", "minutes", "for", "rationale",
+                                      "evidence", "cpt")}, "origin": "engine", "suggestion": index}
+            for index, i in enumerate(output.get("plan") or [])]
+
+
+def _engine_complementary(output: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [{"therapy": c.get("therapy"), "label": c.get("label", ""), "why": c.get("why", ""),
+             "cpt": c.get("cpt") or "", "origin": "engine"} for c in output.get("complementary") or []]
+
+
+def _engine_home(output: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [{"exercise": h.get("exercise"), "name": h.get("name", ""), "side": h.get("side"),
+             "dose": h.get("dose", ""), "instructions": h.get("instructions", ""), "origin": "engine"}
+            for h in output.get("home_program") or []]
+
+
+def do_create_plan(actor: Actor, patient: Patient, episode: Episode, suggestions: Suggestions) -> PlanOfCare:
+    """A new draft prefilled with the engine's items, complementary therapies and home programme."""
+    check_can_write(actor)
+    output = suggestions.engine_output
+    if episode.status != EpisodeStatus.ACTIVE:
+        raise PermissionDenied("This episode is discharged; reopen it before starting a new plan of care.")
+    with transaction.atomic():
+        plan = PlanOfCare.objects.create(
+            clinic=actor.clinic, patient=patient, episode=episode, evaluation=suggestions.evaluation,
+            created_by=actor.user, start_date=None, items=_engine_items(output),
+            complementary=_engine_complementary(output), home_program=_engine_home(output), engine_output=output,
+        )
+        record_event(actor=actor, action="plan.create", patient_id=patient.pk, obj=plan, new={
+            "episode": episode.pk, "evaluation": getattr(suggestions.evaluation, "pk", None),
+            "session": output.get("session"), "kb_version": output.get("kb_version"),
+            "items": plan.items, "complementary": plan.complementary, "home_program": plan.home_program,
+        })
+    return plan
+
+
+@dataclass
+class PlanChanges:
+    """What the editor submitted (validated by the forms; checked again here)."""
+
+    start_date: dt.date | None
+    frequency_per_week: int
+    duration_weeks: int
+    goals: list[dict[str, Any]] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list)  # typed items, each with "override_reason"
+    complementary: list[str] = field(default_factory=list)
+    home_program: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _snapshot(plan: PlanOfCare) -> dict[str, Any]:
+    return {name: getattr(plan, name) for name in PLAN_FIELDS}
+
+
+def _complementary(plan: PlanOfCare, codes: Iterable[str]) -> list[dict[str, Any]]:
+    suggested = {c.get("therapy"): c for c in plan.engine_output.get("complementary") or []}
+    out = []
+    for code in dict.fromkeys(codes):
+        if code in suggested:
+            s = suggested[code]
+            out.append({"therapy": code, "label": s.get("label", ""), "why": s.get("why", ""),
+                        "cpt": s.get("cpt") or "", "origin": "engine"})
+        else:
+            out.append({**choices.therapy(code), "origin": "added"})
+    return out
+
+
+def _home_program(plan: PlanOfCare, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    suggested = {h.get("exercise"): h for h in plan.engine_output.get("home_program") or []}
+    library = choices.exercises()
+    out = []
+    for row in rows:
+        code = str(row["exercise"])
+        name = library.get(code, {}).get("name", safety.words(code))
+        s = suggested.get(code)
+        unchanged = bool(s) and all(s.get(k) == row.get(k) for k in ("dose", "instructions", "side"))  # type: ignore[union-attr]
+        out.append({"exercise": code, "name": name, "side": row.get("side") or None, "dose": row["dose"],
+                    "instructions": row["instructions"],
+                    "origin": "engine" if unchanged else ("edited" if s else "added")})
+    return out
+
+
+def _overrides(actor: Actor, plan: PlanOfCare, items: list[dict[str, Any]], reasons: list[str]
+               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(every override the plan now holds, the ones new in this save) for the items being saved."""
+    restrictions = safety.effective_restrictions(plan.engine_output)
+    previous = {(safety.restriction_key(o["restriction"]), safety.item_key(o["item"]), o.get("reason")): o
+                for o in plan.overrides}
+    kept: list[dict[str, Any]] = []
+    new: list[dict[str, Any]] = []
+    now = timezone.now().isoformat()
+    for item, reason in zip(items, reasons, strict=True):
+        for restriction in safety.broken_restrictions(restrictions, item):
+            key = (safety.restriction_key(restriction), safety.item_key(item), reason)
+            if key in previous:
+                kept.append(previous[key])
+                continue
+            entry = {"restriction": restriction, "item": {k: item.get(k) for k in
+                                                          ("technique", "region", "side", "pressure", "minutes")},
+                     "reason": reason, "by": actor.user.get_username(), "by_id": actor.user.pk, "at": now}
+            kept.append(entry)
+            new.append(entry)
+    return kept, new
+
+
+def do_save_plan(actor: Actor, plan: PlanOfCare, changes: PlanChanges, submitted_version: int | str | None) -> PlanOfCare:
+    """Save a draft. Raises StaleEdit, SignedAndLocked or SafetyRefused (nothing is then saved)."""
+    check_can_write(actor)
+    problems = [p for item in changes.items
+                if (p := check_item(actor, plan, item, item.get("override_reason", ""))) is not None]
+    if problems:
+        raise SafetyRefused(problems)
+    with transaction.atomic():
+        fresh = PlanOfCare.objects.select_for_update().get(pk=plan.pk, clinic_id=plan.clinic_id)
+        check_editable_plan(fresh)
+        claim_version(fresh, submitted_version)
+        before = _snapshot(fresh)
+        condition = fresh.episode.condition
+        items = [complete_item(fresh, item, condition) for item in changes.items]
+        overrides, new_overrides = _overrides(actor, fresh, items,
+                                              [str(i.get("override_reason", "")).strip() for i in changes.items])
+        fresh.start_date = changes.start_date
+        fresh.frequency_per_week = changes.frequency_per_week
+        fresh.duration_weeks = changes.duration_weeks
+        fresh.goals = changes.goals
+        fresh.items = items
+        fresh.complementary = _complementary(fresh, changes.complementary)
+        fresh.home_program = _home_program(fresh, changes.home_program)
+        fresh.overrides = overrides
+        fresh.save()
+        after = _snapshot(fresh)
+        keys = [k for k in after if before.get(k) != after.get(k)]
+        record_event(actor=actor, action="plan.update", patient_id=fresh.patient_id, obj=fresh,
+                     old={k: before[k] for k in keys}, new={k: after[k] for k in keys})
+        for entry in new_overrides:
+            record_event(actor=actor, action="plan.override_restriction", patient_id=fresh.patient_id, obj=fresh,
+                         new={"restriction": entry["restriction"], "item": entry["item"], "reason": entry["reason"]})
+    return fresh
+
+
+def sign_problems(plan: PlanOfCare) -> list[str]:
+    """What must be fixed before the plan can be signed (empty when it is ready)."""
+    problems = []
+    # Medicare Benefit Policy Manual, Ch. 15 §220.1.2: a plan of care contains at least the
+    # diagnoses, long-term treatment goals, and the type, amount, duration and frequency of therapy.
+    if not any(g.get("term") == "long" and g.get("text") for g in plan.goals):
+        problems.append("Add at least one long-term functional goal.")
+    if not (plan.items or plan.complementary or plan.home_program):
+        problems.append("Add at least one treatment: a soft-tissue item, a complementary therapy or a home exercise.")
+    if plan.episode.status != EpisodeStatus.ACTIVE:
+        problems.append("The episode is discharged; a discharged episode cannot get a new plan of care.")
+    overridden = {safety.item_key(o.get("item") or {}) for o in plan.overrides}
+    restrictions = safety.effective_restrictions(plan.engine_output)
+    for item in plan.items:
+        if safety.broken_restrictions(restrictions, item) and safety.item_key(item) not in overridden:
+            problems.append(f"{safety.describe_item(item)} breaks a safety restriction without a recorded override; "
+                            "edit the plan to change it or give a reason.")
+    return problems
+
+
+class NotReadyToSign(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
+def check_can_sign(actor: Actor) -> None:
+    if not actor.can(NOTE_SIGN):
+        raise PermissionDenied("Only a therapist can sign a plan of care; ask a therapist to review and sign it.")
+
+
+def do_sign_plan(actor: Actor, plan: PlanOfCare, submitted_version: int | str | None,
+                 today: dt.date | None = None) -> PlanOfCare:
+    """Sign and lock the plan, date it, and supersede the episode's earlier plans."""
+    check_can_sign(actor)
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        fresh = PlanOfCare.objects.select_for_update().select_related("episode").get(pk=plan.pk, clinic_id=plan.clinic_id)
+        check_editable_plan(fresh)
+        problems = sign_problems(fresh)
+        if problems:
+            raise NotReadyToSign(problems)
+        claim_version(fresh, submitted_version)
+        fresh.status = RecordStatus.SIGNED
+        fresh.signed_at = timezone.now()
+        fresh.signed_by = actor.user
+        fresh.start_date = fresh.start_date or today
+        fresh.recertify_by = certification.recertify_by(fresh.start_date, fresh.duration_weeks)
+        fresh.reevaluate_by = certification.reevaluate_by(fresh.start_date, fresh.duration_weeks)
+        fresh.save()
+        record_event(actor=actor, action="plan.sign", patient_id=fresh.patient_id, obj=fresh, new={
+            "status": fresh.status, "signed_at": fresh.signed_at, "start_date": fresh.start_date,
+            "recertify_by": fresh.recertify_by, "reevaluate_by": fresh.reevaluate_by,
+        })
+        earlier = list(PlanOfCare.objects.select_for_update().filter(
+            clinic_id=fresh.clinic_id, episode_id=fresh.episode_id, superseded_by__isnull=True).exclude(pk=fresh.pk))
+        for old in earlier:
+            old.superseded_by = fresh
+            old.save(update_fields=["superseded_by", "updated_at"])
+            record_event(actor=actor, action="plan.supersede", patient_id=fresh.patient_id, obj=old,
+                         new={"superseded_by": fresh.pk})
+    return fresh

@@ -1,0 +1,234 @@
+"""Every plan item is checked against the safety restrictions stored with the plan; overriding one
+takes a therapist, a reason, and leaves an audit event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from palpate.clinics.actor import Actor
+from palpate.clinics.models import Membership
+from palpate.plans import safety, services
+from palpate.plans.models import PlanOfCare
+from tests.web.test_plans import LONG_GOAL, evaluate, events, item_rows, plan_post, plan_url, save, start_plan
+
+VARICOSE = [{"code": "varicose_veins", "region": "calf", "side": "left"}]
+
+
+def row(technique: str, region: str, side: str = "", pressure: str = "light", minutes: int = 4, **extra: Any
+        ) -> dict[str, Any]:
+    return {"technique": technique, "region": region, "side": side, "pressure": pressure, "minutes": minutes, **extra}
+
+
+def restricted_plan(client: Any, world: Any) -> PlanOfCare:
+    """A draft for an episode whose evaluation found varicose veins in the left calf."""
+    evaluate(world, findings=VARICOSE)
+    plan = start_plan(client, world)
+    assert {tuple(r["techniques"]) for r in plan.restrictions} == {
+        ("friction", "trigger_point"), ("effleurage", "petrissage", "myofascial_release")}
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------
+# The pure check, with the core's coverage rule
+
+
+def restriction(region: str, side: str | None = None, techniques: tuple[str, ...] = ("friction",),
+                max_pressure: str = "none") -> dict[str, Any]:
+    return {"region": region, "side": side, "techniques": list(techniques), "max_pressure": max_pressure,
+            "severity": "relative", "because": ["test"], "sources": []}
+
+
+@pytest.mark.parametrize(("rule", "item", "broken"), [
+    (restriction("calf", "left"), row("friction", "calf", "left"), True),
+    (restriction("calf", "left"), row("friction", "calf", "right"), False),  # the other side is free
+    (restriction("calf", "left"), row("effleurage", "calf", "left"), False),  # another technique
+    (restriction("calf", "left"), row("friction", "thigh", "left"), False),  # another region
+    (restriction("lower_limb", "left"), row("friction", "thigh", "left"), True),  # the region's group
+    (restriction("lower_limb", "left"), row("friction", "thigh", "right"), False),
+    (restriction("spine"), row("friction", "lower_back"), True),
+    (restriction("whole_body"), row("friction", "hand", "right"), True),
+    (restriction("calf", None), row("friction", "calf", "right"), True),  # no side: both sides
+    (restriction("calf", "left", ("petrissage",), "light"), row("petrissage", "calf", "left", "light"), False),
+    (restriction("calf", "left", ("petrissage",), "light"), row("petrissage", "calf", "left", "moderate"), True),
+    (restriction("calf", "left", ("petrissage",), "moderate"), row("petrissage", "calf", "left", "moderate"), False),
+    (restriction("calf", "left", ("petrissage",), "moderate"), row("petrissage", "calf", "left", "deep"), True),
+    (restriction("calf", "left", ("petrissage",), "none"), row("petrissage", "calf", "left", "light"), True),
+])
+def test_a_restriction_covers_its_region_group_or_whole_body_and_caps_pressure(rule, item, broken):
+    assert safety.breaks(rule, item) is broken
+
+
+def test_a_held_session_counts_as_a_whole_body_restriction():
+    held = safety.effective_restrictions({"session": "hold", "restrictions": [], "warnings": ["Session held"]})
+    assert safety.breaks(held[0], row("effleurage", "hand", "left"))
+    assert "held the session" in safety.describe_restriction(held[0])
+    assert safety.effective_restrictions({"session": "modify", "restrictions": [restriction("calf")]}) == [
+        restriction("calf")]
+
+
+def test_restrictions_read_as_plain_sentences():
+    assert safety.describe_restriction(restriction("calf", "left", ("friction", "trigger_point"))) == (
+        "No deep transverse friction or trigger-point (ischaemic) compression at the left calf (test).")
+    assert safety.describe_restriction(restriction("whole_body", None, ("petrissage",), "light")) == (
+        "Light pressure at most for petrissage at the whole body (test).")
+
+
+# ---------------------------------------------------------------------------------------------
+# Through the editor
+
+
+def test_an_item_that_breaks_a_restriction_is_refused_without_a_reason(world, as_user):
+    client = as_user(world.alice)
+    plan = restricted_plan(client, world)
+    response = save(client, plan, items=[*item_rows(plan), row("friction", "calf", "left", "moderate", 5)])
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "breaks a safety restriction" in body and "varicose veins" in body
+    assert "give your clinical reason (at least 10 characters)" in body
+    assert 'name="items-' in body and "override_reason" in body, "the reason field is offered"
+    plan.refresh_from_db()
+    assert plan.version == 1 and not plan.overrides and not events("plan.override_restriction")
+
+
+def test_a_pressure_above_a_cap_is_refused_too(world, as_user):
+    client = as_user(world.alice)
+    plan = restricted_plan(client, world)
+    refused = save(client, plan, items=[row("petrissage", "calf", "left", "moderate")])
+    assert "Light pressure at most for" in refused.content.decode()
+    accepted = save(client, plan, items=[row("petrissage", "calf", "left", "light")])
+    assert accepted.status_code == 302
+
+
+def test_the_same_work_on_the_other_side_needs_no_override(world, as_user):
+    client = as_user(world.alice)
+    plan = restricted_plan(client, world)
+    response = save(client, plan, items=[row("friction", "calf", "right", "deep", 6)])
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert plan.items[0]["origin"] == "added" and plan.overrides == []
+
+
+def test_a_therapist_overrides_a_restriction_with_a_reason_and_it_is_audited(world, as_user):
+    client = as_user(world.alice)
+    plan = restricted_plan(client, world)
+    reason = "Veins checked by vascular surgeon, cleared for work"
+    unsafe = row("friction", "calf", "left", "moderate", 5, override_reason=reason)
+    response = save(client, plan, items=[*item_rows(plan), unsafe])
+    assert response.status_code == 302, response.content.decode()[:3000]
+    plan.refresh_from_db()
+    [override] = plan.overrides
+    assert override["restriction"]["region"] == "calf" and override["restriction"]["because"] == ["varicose_veins"]
+    assert override["item"] == {"technique": "friction", "region": "calf", "side": "left", "pressure": "moderate",
+                                "minutes": 5}
+    assert override["reason"] == reason and override["by"] == "alice" and override["at"]
+    [event] = events("plan.override_restriction")
+    assert event.patient_id == world.harbor_patient.pk and event.object_id == str(plan.pk)
+    assert event.new["reason"] == reason and event.new["item"]["technique"] == "friction"
+    assert event.actor_id == world.alice.pk
+    # Saving again without a change records nothing new; the reason is shown again in the editor.
+    assert save(client, plan, items=[*item_rows(plan)[:-1], unsafe]).status_code == 302
+    assert len(events("plan.override_restriction")) == 1
+    assert reason in client.get(plan_url(plan, "edit/")).content.decode()
+    page = client.get(plan_url(plan)).content.decode()
+    assert "Safety override" in page and reason in page
+
+
+def test_a_reason_of_a_word_or_two_is_not_enough(world, as_user):
+    client = as_user(world.alice)
+    plan = restricted_plan(client, world)
+    response = save(client, plan, items=[row("friction", "calf", "left", "moderate", override_reason="ok fine")])
+    assert "at least 10 characters" in response.content.decode()
+    plan.refresh_from_db()
+    assert plan.version == 1 and not plan.overrides
+
+
+def test_an_assistant_cannot_override_a_restriction_even_with_a_reason(world, as_user):
+    plan = restricted_plan(as_user(world.alice), world)
+    bob = as_user(world.bob)
+    unsafe = row("friction", "calf", "left", "moderate", override_reason="I think it is fine to do this")
+    response = save(bob, plan, items=[*item_rows(plan), unsafe])
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Only a therapist can override a safety restriction" in body
+    assert "Reason for overriding" not in body, "no reason field for someone who cannot override"
+    plan.refresh_from_db()
+    assert plan.version == 1 and not plan.overrides and not events("plan.override_restriction")
+    # Safe edits by the assistant are fine.
+    assert save(bob, plan, items=[row("friction", "calf", "right", "moderate")]).status_code == 302
+
+
+def test_the_service_refuses_an_unsafe_item_whatever_calls_it(world, as_user):
+    plan = restricted_plan(as_user(world.alice), world)
+    bob = Actor.of(Membership.objects.get(clinic=world.harbor, user=world.bob))
+    changes = services.PlanChanges(start_date=None, frequency_per_week=2, duration_weeks=6, goals=[LONG_GOAL],
+                                   items=[{**row("friction", "calf", "left", "deep"), "override_reason": "x" * 40}])
+    with pytest.raises(services.SafetyRefused):
+        services.do_save_plan(bob, plan, changes, plan.version)
+    plan.refresh_from_db()
+    assert plan.version == 1
+
+
+def test_an_item_added_under_a_held_session_is_an_override(world, as_user):
+    evaluate(world, vitals={"temperature_c": 38.6})
+    client = as_user(world.alice)
+    plan = start_plan(client, world)
+    refused = save(client, plan, items=[row("effleurage", "lower_back", pressure="light")])
+    assert "The screen held the session" in refused.content.decode()
+    accepted = save(client, plan, items=[row("effleurage", "lower_back", pressure="light",
+                                             override_reason="Plan for after the fever clears; re-screen first")])
+    assert accepted.status_code == 302
+    plan.refresh_from_db()
+    assert plan.overrides[0]["restriction"]["because"] == ["session_hold"]
+    assert len(events("plan.override_restriction")) == 1
+
+
+def test_a_plan_with_an_unrecorded_override_cannot_be_signed(world, as_user):
+    client = as_user(world.alice)
+    plan = restricted_plan(client, world)
+    save(client, plan)
+    # Tampering below the services (no override recorded) is caught at signing.
+    PlanOfCare.objects.filter(pk=plan.pk).update(items=[row("friction", "calf", "left", "deep")])
+    plan.refresh_from_db()
+    body = client.get(plan_url(plan, "sign/")).content.decode()
+    assert "without a recorded override" in body
+    assert client.post(plan_url(plan, "sign/"), {"version": plan.version}).status_code == 200
+    plan.refresh_from_db()
+    assert plan.status == "draft"
+
+
+def test_an_overridden_plan_can_be_signed_and_prints_the_reason(world, as_user):
+    client = as_user(world.alice)
+    plan = restricted_plan(client, world)
+    reason = "Cleared by the vascular clinic on review"
+    save(client, plan, items=[row("friction", "calf", "left", "moderate", override_reason=reason)])
+    plan.refresh_from_db()
+    assert client.post(plan_url(plan, "sign/"), {"version": plan.version}).status_code == 302
+    plan.refresh_from_db()
+    assert plan.is_signed and plan.overrides[0]["reason"] == reason
+
+
+def test_another_clinic_cannot_reach_a_plan_through_its_own_patient(world, as_user):
+    plan = start_plan(as_user(world.alice), world)
+    charlie = as_user(world.charlie)
+    own = world.summit_patient.pk
+    for suffix in ("", "edit/", "sign/", "handout.pdf", "plan.pdf"):
+        assert charlie.get(f"/patients/{own}/plans/{plan.pk}/{suffix}").status_code == 404
+    assert charlie.post(f"/patients/{own}/plans/{plan.pk}/edit/", plan_post(plan)).status_code == 404
+    assert charlie.get(f"/patients/{own}/plans/episodes/{world.harbor_episode.pk}/new/").status_code == 404
+    assert charlie.post(f"/patients/{own}/plans/episodes/{world.harbor_episode.pk}/new/").status_code == 404
+    assert PlanOfCare.objects.count() == 1
+
+
+def test_the_fallback_screen_summary_reads_the_stored_answer_in_words(world, as_user):
+    from django.template.loader import render_to_string
+
+    from palpate.plans import documents
+
+    plan = restricted_plan(as_user(world.alice), world)
+    html = render_to_string("plans/_screen_summary.html", documents.screen_context(plan.engine_output))
+    assert "Session: modify" in html or "Session: proceed" in html
+    assert "Not allowed:</strong> No deep transverse friction or trigger-point (ischaemic) compression at the left calf" in html
+    assert "Capped:</strong> Light pressure at most for effleurage, petrissage or myofascial release" in html
+    assert 'data-region="calf" data-side="left"' in html and "pp-hatch" in html
