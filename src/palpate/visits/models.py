@@ -4,6 +4,14 @@ The note is edited as a draft and locked when signed; corrections after that are
 signed. ``findings``/``vitals`` hold what changed since the last visit and ``screen_result`` the
 core's screen on the episode's current picture, re-run at every save. ``billing`` is the core's
 unit count for the visit's minutes under the clinic's payer rule, refreshed at every save.
+
+- ``findings``: ``[{"code", "region"?, "side"?, "days_ago"?, "closed"?}]`` (the core request's shape)
+- ``vitals``: ``{"temperature_c"?, "bp_systolic"?, "bp_diastolic"?}``
+- ``rom``: ``[{"joint", "motion", "side"?, "degrees"}]`` re-measured today
+- ``overrides``: safety restrictions the therapist overrode for a treatment row
+  ``[{"restriction": {...}, "row": {...}, "reason", "by", "by_name", "at"}]``; each is also an audit
+  event ``visit.override_restriction``.
+- ``last_saved_by``: who saved the draft last, so a refused stale save can say who got there first.
 """
 
 from __future__ import annotations
@@ -43,6 +51,9 @@ class Visit(SignedRecord):
     vitals = models.JSONField(default=dict, blank=True)
     screen_result = models.JSONField(default=dict, blank=True)
     billing = models.JSONField(default=dict, blank=True)
+    overrides = models.JSONField(default=list, blank=True)
+    last_saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
 
     class Meta:
         ordering = ["-visit_date", "-id"]

@@ -1,0 +1,340 @@
+"""The visit note's forms: the SOAP fields, today's findings and vitals, and the row tables.
+
+Rows (treatment, complementary, local findings, range of motion) are small forms named
+``<kind>-<key>-<field>``. The key is any short token: the server gives new rows a fresh one (the
+htmx "add row" button), so there is no management form to keep in step, and rows are taken in the
+order the browser sends them (document order). A row left entirely blank is ignored; a row
+ticked "Remove" is dropped. Everything typed is re-rendered on any error.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from palpate.visits import vocab
+from palpate.visits.models import Relief, Response, Visit
+
+MAX_ROW_MINUTES = 120
+
+
+def _blank(label: str) -> list[tuple[str, str]]:
+    return [("", label)]
+
+
+# The note has up to a few dozen row widgets with long option lists; rendering each option through
+# the template engine made the page cost most of its 100 ms budget. These widgets build the same
+# markup in Python (values and labels escaped, attributes via Django's flatatt).
+
+
+class FastInputMixin:
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None,
+               renderer: Any = None) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]  # type: ignore[attr-defined]
+        shown = "" if widget["value"] is None else f' value="{escape(widget["value"])}"'
+        return mark_safe(f'<input type="{widget["type"]}" name="{escape(name)}"{shown}{flatatt(widget["attrs"])}>')  # noqa: S308
+
+
+class FastSelect(forms.Select):
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None,
+               renderer: Any = None) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [f'<select name="{escape(name)}"{flatatt(widget["attrs"])}>']
+        for _, options, _ in widget["optgroups"]:
+            for option in options:
+                selected = " selected" if option["selected"] else ""
+                parts.append(f'<option value="{escape(option["value"])}"{selected}>{escape(option["label"])}</option>')
+        parts.append("</select>")
+        return mark_safe("".join(parts))  # noqa: S308
+
+
+class TextInput(FastInputMixin, forms.TextInput):
+    pass
+
+
+class CheckboxInput(FastInputMixin, forms.CheckboxInput):
+    pass
+
+
+class NumberInput(FastInputMixin, forms.NumberInput):
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"inputmode": "numeric", **(attrs or {})})
+
+
+def _check_side(form: forms.Form, region: str | None, side: str | None, paired: frozenset[str]) -> None:
+    if not region:
+        return
+    if region in paired and not side:
+        form.add_error("side", "Choose left or right: this region is paired.")
+    elif region not in paired and side:
+        form.add_error("side", "This region is midline; leave the side blank.")
+
+
+class VisitNoteForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    whole_body_findings = forms.MultipleChoiceField(
+        label="Whole-body findings today", required=False, widget=forms.CheckboxSelectMultiple, choices=())
+    temperature_c = forms.DecimalField(label="Temperature (°C)", required=False, min_value=30, max_value=45,
+                                       decimal_places=1, widget=forms.NumberInput(attrs={"step": "0.1"}))
+    bp_systolic = forms.IntegerField(label="Blood pressure, systolic (mmHg)", required=False, min_value=50,
+                                     max_value=300, widget=NumberInput())
+    bp_diastolic = forms.IntegerField(label="Blood pressure, diastolic (mmHg)", required=False, min_value=20,
+                                      max_value=200, widget=NumberInput())
+
+    class Meta:
+        model = Visit
+        fields = ["subjective", "soreness_since_last", "soreness_hours", "relief", "objective", "nprs_before",
+                  "nprs_after", "assessment", "plan_text"]
+        labels = {
+            "subjective": "Subjective: what the patient reports",
+            "soreness_since_last": "Soreness after the last visit (0-10)",
+            "soreness_hours": "How long the soreness lasted (hours)",
+            "relief": "Relief since the last visit",
+            "objective": "Objective: what you observed and measured",
+            "nprs_before": "Pain before treatment, NPRS (0-10)",
+            "nprs_after": "Pain after treatment, NPRS (0-10)",
+            "assessment": "Assessment",
+            "plan_text": "Plan",
+        }
+        help_texts = {
+            "soreness_since_last": "Soreness of 5 or more, or lasting over 48 hours, lowers today's suggested pressure.",
+            "soreness_hours": "",
+        }
+        widgets = {
+            "subjective": forms.Textarea(attrs={"rows": 3}),
+            "objective": forms.Textarea(attrs={"rows": 3}),
+            "assessment": forms.Textarea(attrs={"rows": 3}),
+            "plan_text": forms.Textarea(attrs={"rows": 2}),
+            "relief": forms.RadioSelect,
+            "soreness_since_last": NumberInput(attrs={"min": 0, "max": 10}),
+            "soreness_hours": NumberInput(attrs={"min": 0, "max": 336}),
+            "nprs_before": NumberInput(attrs={"min": 0, "max": 10}),
+            "nprs_after": NumberInput(attrs={"min": 0, "max": 10}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        whole_body, _ = vocab.findings_by_scope()
+        self.fields["whole_body_findings"].choices = [(f.code, f.label) for f in whole_body]
+        self.fields["relief"].choices = [("", "Not asked"), *Relief.choices]
+        if not self.is_bound:
+            vitals = self.instance.vitals or {}
+            for name in ("temperature_c", "bp_systolic", "bp_diastolic"):
+                self.initial.setdefault(name, vitals.get(name))
+            self.initial["whole_body_findings"] = [f["code"] for f in self.instance.findings or []
+                                                   if not f.get("region")]
+            self.initial["version"] = self.instance.version
+
+    def clean_soreness_since_last(self) -> int | None:
+        return _in_range(self.cleaned_data.get("soreness_since_last"), 0, 10)
+
+    def clean_soreness_hours(self) -> int | None:
+        return _in_range(self.cleaned_data.get("soreness_hours"), 0, 336, "hours (two weeks at most)")
+
+    def clean_nprs_before(self) -> int | None:
+        return _in_range(self.cleaned_data.get("nprs_before"), 0, 10)
+
+    def clean_nprs_after(self) -> int | None:
+        return _in_range(self.cleaned_data.get("nprs_after"), 0, 10)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        systolic, diastolic = data.get("bp_systolic"), data.get("bp_diastolic")
+        if systolic is not None and diastolic is not None and diastolic >= systolic:
+            self.add_error("bp_diastolic", "The diastolic pressure must be lower than the systolic.")
+        if (systolic is None) != (diastolic is None):
+            self.add_error("bp_diastolic" if diastolic is None else "bp_systolic",
+                           "Enter both blood pressure numbers, or neither.")
+        return data
+
+    def vitals(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in ("temperature_c", "bp_systolic", "bp_diastolic"):
+            value = self.cleaned_data.get(name)
+            if value is not None:
+                out[name] = float(value) if name == "temperature_c" else int(value)
+        return out
+
+
+def _in_range(value: int | None, low: int, high: int, what: str = "") -> int | None:
+    if value is not None and not low <= value <= high:
+        raise forms.ValidationError(f"Enter a number from {low} to {high}{' ' + what if what else ''}.")
+    return value
+
+
+class RowForm(forms.Form):
+    """A row of a table; ``remove`` drops it (works without JavaScript)."""
+
+    remove = forms.BooleanField(label="Remove", required=False, widget=CheckboxInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("use_required_attribute", False)
+        super().__init__(*args, **kwargs)
+        self.empty_permitted = True
+
+    @property
+    def key(self) -> str:
+        return str(self.prefix).rsplit("-", 1)[-1]
+
+    @property
+    def removed(self) -> bool:
+        return bool(self.is_bound and self.data.get(self.add_prefix("remove")))
+
+    def is_blank(self) -> bool:
+        if not self.is_bound:
+            return not any(v not in (None, "") for v in self.initial.values())
+        return not any(str(self.data.get(self.add_prefix(name), "")).strip()
+                       for name in self.fields if name not in ("remove", *self.ignore_for_blank))
+
+    ignore_for_blank: tuple[str, ...] = ()
+
+
+class TreatmentRowForm(RowForm):
+    technique = forms.ChoiceField(label="Technique", required=True, choices=(), widget=FastSelect)
+    region = forms.ChoiceField(label="Region", choices=(), widget=FastSelect)
+    side = forms.ChoiceField(label="Side", choices=vocab.SIDE_CHOICES, required=False, widget=FastSelect)
+    pressure = forms.ChoiceField(label="Pressure", choices=(), widget=FastSelect)
+    minutes = forms.IntegerField(label="Minutes", min_value=1, max_value=MAX_ROW_MINUTES,
+                                 widget=NumberInput(attrs={"min": 1, "max": MAX_ROW_MINUTES}))
+    response = forms.ChoiceField(label="Patient response", choices=Response.choices, required=False, widget=FastSelect)
+    override_reason = forms.CharField(label="Reason to override the restriction", required=False, max_length=300, widget=TextInput)
+
+    # A reason typed alone is not a row; anything else typed makes the row count (and be checked).
+    ignore_for_blank = ("override_reason",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["technique"].choices = [*_blank("Choose…"), *vocab.technique_choices()]
+        self.fields["region"].choices = [*_blank("Choose…"), *vocab.treatment_region_choices()]
+        self.fields["pressure"].choices = [*_blank("Choose…"), *vocab.pressure_choices()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        _check_side(self, data.get("region"), data.get("side"), vocab.paired_targets())
+        return data
+
+    def row(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {"technique": data["technique"], "region": data["region"], "side": data.get("side") or "",
+                "pressure": data["pressure"], "minutes": data["minutes"], "response": data.get("response") or ""}
+
+
+class ComplementaryRowForm(RowForm):
+    therapy = forms.ChoiceField(label="Therapy", choices=(), widget=FastSelect)
+    minutes = forms.IntegerField(label="Minutes", min_value=0, max_value=MAX_ROW_MINUTES, required=False,
+                                 widget=NumberInput(attrs={"min": 0, "max": MAX_ROW_MINUTES}))
+    notes = forms.CharField(label="Notes", required=False, max_length=200, widget=TextInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["therapy"].choices = [*_blank("Choose…"), *vocab.therapy_choices()]
+
+    def row(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {"therapy": data["therapy"], "minutes": data.get("minutes") or 0, "notes": data.get("notes") or ""}
+
+
+class LocalFindingForm(RowForm):
+    code = forms.ChoiceField(label="Finding", choices=(), widget=FastSelect)
+    region = forms.ChoiceField(label="Where", choices=(), widget=FastSelect)
+    side = forms.ChoiceField(label="Side", choices=vocab.SIDE_CHOICES, required=False, widget=FastSelect)
+    days_ago = forms.IntegerField(label="Days ago (fracture, incision)", required=False, min_value=0, max_value=3650,
+                                  widget=NumberInput(attrs={"min": 0}))
+    closed = forms.ChoiceField(label="Incision closed?", required=False,
+                               choices=[("", "—"), ("yes", "Closed"), ("no", "Not closed")], widget=FastSelect)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _, local = vocab.findings_by_scope()
+        self.fields["code"].choices = [*_blank("Choose…"), *((f.code, f.label) for f in local)]
+        self.fields["region"].choices = [*_blank("Choose…"), *vocab.finding_region_choices()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        region = data.get("region")
+        if region == "whole_body":
+            if data.get("side"):
+                self.add_error("side", "The whole body takes no side.")
+        else:
+            _check_side(self, region, data.get("side"), vocab.paired_targets())
+        return data
+
+    def finding(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        out: dict[str, Any] = {"code": data["code"], "region": data["region"]}
+        if data.get("side"):
+            out["side"] = data["side"]
+        if data.get("days_ago") is not None:
+            out["days_ago"] = data["days_ago"]
+        if data.get("closed"):
+            out["closed"] = data["closed"] == "yes"
+        return out
+
+
+class RomRowForm(RowForm):
+    measure = forms.ChoiceField(label="Joint and motion", choices=(), widget=FastSelect)
+    side = forms.ChoiceField(label="Side", choices=vocab.SIDE_CHOICES, required=False, widget=FastSelect)
+    degrees = forms.IntegerField(label="Degrees", min_value=0, max_value=360, widget=NumberInput(attrs={"min": 0}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["measure"].choices = [*_blank("Choose…"), *vocab.rom_choices()]
+
+    def measurement(self) -> dict[str, Any]:
+        joint, motion = self.cleaned_data["measure"].split(":", 1)
+        out: dict[str, Any] = {"joint": joint, "motion": motion, "degrees": self.cleaned_data["degrees"]}
+        if self.cleaned_data.get("side"):
+            out["side"] = self.cleaned_data["side"]
+        return out
+
+
+ROW_FORMS: dict[str, type[RowForm]] = {
+    "t": TreatmentRowForm, "c": ComplementaryRowForm, "f": LocalFindingForm, "rom": RomRowForm,
+}
+BLANK_ROWS = {"t": 3, "c": 2, "f": 2, "rom": 2}
+
+
+def new_key() -> str:
+    return "n" + secrets.token_hex(4)
+
+
+class RowSet:
+    """The rows of one table, bound to POST data or built from stored values plus blank rows."""
+
+    def __init__(self, kind: str, data: Mapping[str, Any] | None = None,
+                 initial: Sequence[Mapping[str, Any]] = (), blank: int | None = None) -> None:
+        self.kind = kind
+        form_class = ROW_FORMS[kind]
+        if data is not None:
+            pattern = re.compile(rf"^{re.escape(kind)}-([A-Za-z0-9]+)-")
+            keys = list(dict.fromkeys(m.group(1) for name in data if (m := pattern.match(name))))
+            self.forms = [form_class(data, prefix=f"{kind}-{key}") for key in keys]
+        else:
+            self.forms = [form_class(initial=dict(row), prefix=f"{kind}-{i}") for i, row in enumerate(initial)]
+            count = BLANK_ROWS[kind] if blank is None else blank
+            self.forms += [form_class(prefix=f"{kind}-{new_key()}") for _ in range(count)]
+
+    def used(self) -> list[RowForm]:
+        """The rows that count: neither blank nor removed (and so validated in full)."""
+        used = [f for f in self.forms if not f.removed and not f.is_blank()]
+        for form in used:
+            form.empty_permitted = False
+        return used
+
+    def is_valid(self) -> bool:
+        return all(f.is_valid() for f in self.used())
+
+    @property
+    def errors(self) -> list[RowForm]:
+        return [f for f in self.used() if f.errors]
+
+
+def blank_row(kind: str) -> RowForm:
+    return ROW_FORMS[kind](prefix=f"{kind}-{new_key()}")
