@@ -20,7 +20,7 @@ def test_today_lists_unsigned_notes_holds_referrals_and_due_dates(clinical_world
                     "Plans of care to re-certify"):
         assert heading in body
     assert body.count("Garcia, Maria") >= 5
-    assert "red_flag_spine" in body
+    assert "red flag spine" in body
 
 
 def test_another_clinics_start_page_shows_none_of_it(clinical_world, as_user):
