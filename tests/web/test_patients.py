@@ -110,3 +110,10 @@ def test_the_api_refuses_impossible_paging_with_422_not_a_crash(world, as_user):
     for query in ("limit=99999999999999999999", "offset=99999999999999999999", "limit=0", "offset=-1"):
         assert client.get(f"/api/patients?{query}").status_code == 422, query
     assert client.get("/api/patients?limit=100&offset=0").status_code == 200
+
+
+def test_listing_and_searching_patients_is_audited_with_the_ids_shown(world, as_user):
+    as_user(world.bob).get("/patients/?q=garc")
+    event = AuditEvent.objects.filter(action="patient.list").latest("seq")
+    assert event.actor == world.bob and event.patient_id is None
+    assert event.new == {"query": "garc", "page": 1, "shown": [world.harbor_patient.pk]}

@@ -74,10 +74,12 @@ def record_event(
     return event
 
 
-def record_read(actor: Actor, action: str, *, patient_id: int, obj: Any = None, ip_address: str | None = None) -> None:
-    """Audit a read of patient data (chart opened, PDF or FHIR exported) in its own transaction."""
+def record_read(actor: Actor, action: str, *, patient_id: int | None, obj: Any = None, ip_address: str | None = None,
+                detail: dict[str, Any] | None = None) -> None:
+    """Audit a read of patient data (chart opened, PDF exported, a list of patients shown) in its
+    own transaction. Lists have no single patient: ``detail`` says what was asked for."""
     with transaction.atomic():
-        record_event(actor=actor, action=action, patient_id=patient_id, obj=obj, ip_address=ip_address)
+        record_event(actor=actor, action=action, patient_id=patient_id, obj=obj, ip_address=ip_address, new=detail)
 
 
 @dataclass(frozen=True)

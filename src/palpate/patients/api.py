@@ -69,7 +69,9 @@ class ErrorOut(Schema):
 @router.get("/patients", response=list[PatientOut])
 @paginate(BoundedPagination)
 def list_patients(request: HttpRequest, q: str = "") -> object:
-    patients = patients_for(request.actor)  # type: ignore[attr-defined]
+    actor = request.actor  # type: ignore[attr-defined]
+    record_read(actor, "patient.list.api", patient_id=None, ip_address=client_ip(request), detail={"query": q})
+    patients = patients_for(actor)
     if q:
         patients = patients.filter(family_name__icontains=q) | patients.filter(given_name__icontains=q) | patients.filter(record_number__icontains=q)
     return patients

@@ -33,6 +33,9 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             )
         patients = patients.filter(terms)
     page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Names on a list are patient data too: who searched for what, and which ids were shown.
+    record_read(request.actor, "patient.list", patient_id=None, ip_address=client_ip(request),  # type: ignore[attr-defined]
+                detail={"query": query, "page": page.number, "shown": [p.pk for p in page.object_list]})
     context = {"page": page, "query": query}
     template = "patients/list.html#results" if request.htmx else "patients/list.html"  # type: ignore[attr-defined]
     return render(request, template, context)

@@ -4,9 +4,10 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from palpate.audit.services import record_read
 from palpate.clinics.roles import PATIENT_VIEW
 from palpate.patients.access import patients_for
-from palpate.web.decorators import member_required
+from palpate.web.decorators import client_ip, member_required
 from palpate.web.today import LOOKAHEAD_DAYS, build_today
 
 
@@ -14,7 +15,9 @@ from palpate.web.today import LOOKAHEAD_DAYS, build_today
 def today(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     board = build_today(actor)
-    recent_patients = patients_for(actor).order_by("-updated_at")[:10]
+    recent_patients = list(patients_for(actor).order_by("-updated_at")[:10])
+    record_read(actor, "today.view", patient_id=None, ip_address=client_ip(request),
+                detail={"recent_patients": [p.pk for p in recent_patients]})
     return render(request, "web/today.html", {"board": board, "recent_patients": recent_patients,
                                               "lookahead": LOOKAHEAD_DAYS})
 
