@@ -45,6 +45,8 @@ def serve(host: str, port: int, workers: int) -> int:
         "--bind", f"{host}:{port}",
         "--workers", str(workers),
         "--access-logfile", "-",
+        # Path without the query string: searches carry patient names, which must not reach logs.
+        "--access-logformat", '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss',
         "--forwarded-allow-ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
     ]
     run()
