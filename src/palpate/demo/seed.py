@@ -1,5 +1,8 @@
 """Build the demo clinics. Deterministic (a fixed random seed) so screenshots and tests agree.
 
+The first patients of each clinic also get a clinical history (``palpate.demo.history``):
+evaluations, plans of care, visit notes and outcome measures, written through the apps' services.
+
 Passwords come from ``PALPATE_DEMO_PASSWORD`` (default ``palpate-demo``) and are printed only by
 ``make run`` / ``palpate serve`` in demo mode.
 """
@@ -17,6 +20,7 @@ from palpate.accounts.models import User
 from palpate.clinics.actor import Actor
 from palpate.clinics.models import Clinic, Membership
 from palpate.clinics.roles import Role
+from palpate.demo.history import seed_history
 from palpate.patients import services as patient_services
 from palpate.patients.models import Episode, Patient, Payer
 
@@ -131,5 +135,8 @@ def seed_demo(today: dt.date | None = None) -> dict[str, int]:
         summit = _clinic("Summit Rehab", "summit", summit_owner, summit_pt)
         for clinic, therapist in ((harbor, harbor_pt), (summit, summit_pt)):
             membership = Membership.objects.get(clinic=clinic, user=therapist)
-            created[clinic.slug] = _patients(clinic, Actor.of(membership), rng, today)
+            actor = Actor.of(membership)
+            created[clinic.slug] = _patients(clinic, actor, rng, today)
+            # The clinical history of the first patients (palpate.demo.history), by the clinic's therapist.
+            seed_history(clinic, actor, today)
     return created
