@@ -33,11 +33,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import QueryDict
-from django.utils import timezone
 
 from palpate.clinics.actor import Actor
 from palpate.clinics.models import Clinic
-from palpate.clinics.roles import SAFETY_OVERRIDE
 from palpate.core import measures
 from palpate.core.measures import Instrument, Scale
 from palpate.evaluations import services as evaluation_services
@@ -51,11 +49,9 @@ from palpate.patients.vocab import paired_regions
 from palpate.plans import services as plan_services
 from palpate.plans.forms import PlanEditor
 from palpate.plans.models import PlanOfCare
+from palpate.visits import note as visit_note
 from palpate.visits import services as visit_services
-from palpate.visits.billing import compute_billing
-from palpate.visits.forms import ROW_FORMS, RowSet, VisitNoteForm
 from palpate.visits.models import Visit
-from palpate.visits.safety import check_rows, screen_error, screen_visit
 
 SEED = "palpate-demo-history-1"
 PLAN_VISITS_PER_WEEK = 2
@@ -780,37 +776,18 @@ class Chart:
         actor, patient, episode = self.actor, self.patient, self.episode
         visit, _ = visit_services.do_start_visit(actor, patient, episode, today=visit_date)
         data = posted(self.note_fields(visit, number, sign=sign))
-        form = VisitNoteForm(data, instance=visit)
-        rows = {kind: RowSet(kind, data=data) for kind in ROW_FORMS}
-        if not form.is_valid() or not all(rowset.is_valid() for rowset in rows.values()):
-            problems = [form.errors, *[f.errors for rowset in rows.values() for f in rowset.errors]]
+        # The same path as the note page's save: bind, screen, bill, check rows, then save.
+        typed = visit_note.read_typed(data, visit)
+        if not typed.valid:
+            problems = [typed.form.errors, *[f.errors for rowset in typed.rows.values() for f in rowset.errors]]
             raise refuse(patient, f"visit note {visit_date}", problems)
-        findings = [{"code": code} for code in form.cleaned_data.get("whole_body_findings", [])]
-        findings += [f.finding() for f in rows["f"].used()]  # type: ignore[attr-defined]
-        vitals = form.vitals()
-        preview = Visit(pk=visit.pk, clinic_id=visit.clinic_id, visit_date=visit.visit_date, findings=findings,
-                        vitals=vitals, soreness_since_last=form.cleaned_data.get("soreness_since_last"),
-                        soreness_hours=form.cleaned_data.get("soreness_hours"),
-                        relief=form.cleaned_data.get("relief") or "")
-        screen = screen_visit(actor.clinic, patient, episode, preview, visit_services.latest_evaluation(episode))
-        if screen_error(screen):
-            raise refuse(patient, f"visit screen {visit_date}", [screen_error(screen)])
-        typed = [(f.key, f.row(), f.cleaned_data.get("override_reason", ""))  # type: ignore[attr-defined]
-                 for f in rows["t"].used()]
-        check = check_rows(typed, screen, visit.overrides or [], actor.can(SAFETY_OVERRIDE), actor.user,
-                           timezone.now())
-        if not check.ok:
-            raise refuse(patient, f"visit rows {visit_date}",
-                         [b.message for found in check.blocking.values() for b in found])
-        treatments = [row for _, row, _ in typed]
-        complementary = [f.row() for f in rows["c"].used()]  # type: ignore[attr-defined]
-        values = {name: form.cleaned_data.get(name) for name in VisitNoteForm.Meta.fields}
-        values.update(relief=values.get("relief") or "", findings=findings, vitals=vitals,
-                      rom=[f.measurement() for f in rows["rom"].used()])  # type: ignore[attr-defined]
-        billing = compute_billing(treatments, complementary, actor.clinic.payer_unit_rule, episode.payer)
-        changes = visit_services.NoteChanges(values=values, treatments=treatments, complementary=complementary,
-                                             screen=screen, billing=billing, overrides=check.overrides,
-                                             new_overrides=check.new_overrides)
+        state = visit_note.typed_state(actor, patient, visit, typed)
+        if state.screen_problem:
+            raise refuse(patient, f"visit screen {visit_date}", [state.screen_problem])
+        if state.check is None or not state.check.ok:
+            blocking = state.check.blocking.values() if state.check else []
+            raise refuse(patient, f"visit rows {visit_date}", [b.message for found in blocking for b in found])
+        changes = visit_note.note_changes(actor, visit, typed, state)
         saved = visit_services.do_save_visit(actor, visit, data.get("version"), changes)
         if sign:
             saved = visit_services.do_sign_visit(actor, saved, saved.version)

@@ -9,14 +9,13 @@ therapist types; the same computation runs again on every save.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -28,17 +27,11 @@ from palpate.clinics.roles import CLINICAL_VIEW, CLINICAL_WRITE, NOTE_SIGN, SAFE
 from palpate.patients.access import access_episode, access_patient
 from palpate.patients.models import EpisodeStatus, Patient
 from palpate.patients.vocab import paired_regions, region_groups
-from palpate.visits import services, vocab
-from palpate.visits.billing import compute_billing
-from palpate.visits.forms import ROW_FORMS, RowSet, VisitNoteForm, blank_row
+from palpate.visits import note, services, vocab
+from palpate.visits.forms import ROW_FORMS, VisitNoteForm, blank_row
 from palpate.visits.models import Visit
 from palpate.visits.safety import (
-    RowCheck,
-    check_rows,
     effective_restrictions,
-    row_key,
-    screen_error,
-    screen_visit,
 )
 from palpate.web.bodychart import Mark, expand_regions, marks_from_restrictions
 from palpate.web.decorators import client_ip, member_required
@@ -71,116 +64,6 @@ def _screen_template() -> str:
     return "evaluations/_screen_result.html"
 
 
-# -- the note's state, for the page and for the live partial -----------------------------------
-
-
-@dataclass
-class NoteState:
-    form: VisitNoteForm
-    rows: dict[str, RowSet]
-    screen: dict[str, Any]
-    billing: dict[str, Any]
-    check: RowCheck | None
-    screen_problem: str = ""
-    notices: list[tuple[str, str]] = field(default_factory=list)  # (level, text) shown above the form
-    stale: dict[str, Any] | None = None
-
-    def row_status(self) -> dict[str, dict[str, Any]]:
-        """Per treatment row key: blocking breaches, overrides in force, a refused override."""
-        out: dict[str, dict[str, Any]] = {}
-        if self.check is None:
-            return out
-        for key, found in self.check.blocking.items():
-            out.setdefault(key, {})["blocking"] = [b.message for b in found]
-        for key, pairs in self.check.overridden.items():
-            out.setdefault(key, {})["overridden"] = [(b.message, reason) for b, reason in pairs]
-        for key, why in self.check.refused.items():
-            out.setdefault(key, {})["refused"] = why
-        return out
-
-
-def _stored_state(visit: Visit) -> NoteState:
-    treatments, complementary = services.stored_rows(visit)
-    reasons = {tuple(o["row_key"]): o["reason"] for o in visit.overrides or [] if "row_key" in o}
-    for row in treatments:
-        row["override_reason"] = reasons.get(row_key(row), "")
-    local = [{"code": f["code"], "region": f.get("region"), "side": f.get("side") or "",
-              "days_ago": f.get("days_ago"), "closed": {True: "yes", False: "no"}.get(f.get("closed"), "")}
-             for f in visit.findings or [] if f.get("region")]
-    rom = [{"measure": f"{m.get('joint')}:{m.get('motion')}", "side": m.get("side") or "", "degrees": m.get("degrees")}
-           for m in visit.rom or []]
-    rows = {"t": RowSet("t", initial=treatments), "c": RowSet("c", initial=complementary),
-            "f": RowSet("f", initial=local), "rom": RowSet("rom", initial=rom)}
-    # Stored rows get the prefixes t-0, t-1...: key the check by the bare index, as RowForm.key does.
-    check = check_rows([(f"{i}", row, "") for i, row in enumerate(treatments)], visit.screen_result,
-                       visit.overrides or [], False, None, timezone.now())
-    return NoteState(VisitNoteForm(instance=visit), rows, visit.screen_result or {}, visit.billing or {}, check,
-                     screen_problem=screen_error(visit.screen_result))
-
-
-@dataclass
-class Typed:
-    """The note form as typed (bound), with what could be read from it."""
-
-    data: QueryDict
-    form: VisitNoteForm
-    rows: dict[str, RowSet]
-    valid: bool
-    findings: list[dict[str, Any]] | None  # None when the findings could not be read
-    vitals: dict[str, Any] | None
-
-
-def _read_typed(request: HttpRequest, visit: Visit) -> Typed:
-    data = request.POST.copy()
-    form = VisitNoteForm(data, instance=visit)
-    rows = {kind: RowSet(kind, data=data) for kind in ROW_FORMS}
-    form_valid = form.is_valid()
-    rows_valid = {kind: rowset.is_valid() for kind, rowset in rows.items()}
-    findings = vitals = None
-    if rows_valid["f"] and "whole_body_findings" not in form.errors:
-        findings = [{"code": code} for code in form.cleaned_data.get("whole_body_findings", [])]
-        findings += [f.finding() for f in rows["f"].used()]  # type: ignore[attr-defined]
-    vital_errors = {"temperature_c", "bp_systolic", "bp_diastolic"} & set(form.errors)
-    if not vital_errors:
-        vitals = form.vitals()
-    return Typed(data, form, rows, form_valid and all(rows_valid.values()), findings, vitals)
-
-
-def _typed_rows(typed: Typed, kind: str) -> list[tuple[str, dict[str, Any], str]]:
-    """(key, row, typed override reason) for the valid rows of one table."""
-    out = []
-    for form in typed.rows[kind].used():
-        if form.is_valid():
-            row = form.row()  # type: ignore[attr-defined]
-            out.append((form.key, row, form.cleaned_data.get("override_reason", "") if kind == "t" else ""))
-    return out
-
-
-def _preview(visit: Visit, typed: Typed) -> Visit:
-    """The visit as typed (unsaved), for the screen: soreness feeds the dose, findings/vitals the screen."""
-    preview = Visit(pk=visit.pk, clinic_id=visit.clinic_id, visit_date=visit.visit_date,
-                    findings=visit.findings if typed.findings is None else typed.findings,
-                    vitals=visit.vitals if typed.vitals is None else typed.vitals)
-    for name in ("soreness_since_last", "soreness_hours", "relief"):
-        typed_ok = name not in typed.form.errors and hasattr(typed.form, "cleaned_data")
-        setattr(preview, name, typed.form.cleaned_data.get(name) if typed_ok else getattr(visit, name))
-    preview.relief = preview.relief or ""
-    return preview
-
-
-def _typed_state(request: HttpRequest, patient: Patient, visit: Visit, typed: Typed) -> NoteState:
-    actor = request.actor  # type: ignore[attr-defined]
-    screen = screen_visit(actor.clinic, patient, visit.episode, _preview(visit, typed),
-                          services.latest_evaluation(visit.episode))
-    treatments = _typed_rows(typed, "t")
-    complementary = [row for _, row, _ in _typed_rows(typed, "c")]
-    billing = compute_billing([row for _, row, _ in treatments], complementary, actor.clinic.payer_unit_rule,
-                              visit.episode.payer)
-    check = check_rows(treatments, screen, visit.overrides or [], actor.can(SAFETY_OVERRIDE), actor.user,
-                       timezone.now())
-    return NoteState(typed.form, typed.rows, screen, billing, check, screen_problem=screen_error(screen))
-
-
 # -- chart marks ---------------------------------------------------------------------------------
 
 
@@ -196,7 +79,7 @@ def _marks(screen: dict[str, Any], treatments: list[dict[str, Any]]) -> dict[tup
     return marks
 
 
-def _context(request: HttpRequest, patient: Patient, visit: Visit, state: NoteState, **extra: Any) -> dict[str, Any]:
+def _context(request: HttpRequest, patient: Patient, visit: Visit, state: note.NoteState, **extra: Any) -> dict[str, Any]:
     actor = request.actor  # type: ignore[attr-defined]
     treatments = []
     for form in state.rows["t"].forms:
@@ -271,7 +154,7 @@ def visit_note(request: HttpRequest, pk: int, visit_pk: int) -> HttpResponse:
     if request.method not in READ_METHODS:
         return HttpResponseNotAllowed([*READ_METHODS, "POST"])
     record_read(actor, "visit.view", patient_id=patient.pk, obj=visit, ip_address=client_ip(request))
-    state = _stored_state(visit)
+    state = note.stored_state(visit)
     addenda = list(visit.addenda.select_related("signed_by").all())
     return render(request, "visits/note.html", _context(request, patient, visit, state, addenda=addenda))
 
@@ -288,8 +171,8 @@ def _save(request: HttpRequest, patient: Patient, visit: Visit) -> HttpResponse:
     """
     actor = request.actor  # type: ignore[attr-defined]
     submitted_version = request.POST.get("version")
-    typed = _read_typed(request, visit)
-    state = _typed_state(request, patient, visit, typed)
+    typed = note.read_typed(request.POST, visit)
+    state = note.typed_state(request.actor, patient, visit, typed)
     if not typed.valid or state.screen_problem:
         if state.screen_problem:
             state.notices.append(("error", f"The safety screen could not run: {state.screen_problem} "
@@ -301,21 +184,7 @@ def _save(request: HttpRequest, patient: Patient, visit: Visit) -> HttpResponse:
 
     assert state.check is not None
     rows_ok = state.check.ok
-    form = typed.form
-    values = {name: form.cleaned_data.get(name) for name in form.Meta.fields}
-    values["relief"] = values.get("relief") or ""
-    values["findings"] = typed.findings or []
-    values["vitals"] = typed.vitals or {}
-    values["rom"] = [f.measurement() for f in typed.rows["rom"].used()]  # type: ignore[attr-defined]
-    treatments = [row for _, row, _ in _typed_rows(typed, "t")]
-    complementary = [row for _, row, _ in _typed_rows(typed, "c")]
-    stored_treatments = None if rows_ok else services.stored_rows(visit)[0]
-    billing = compute_billing(treatments if rows_ok else stored_treatments or [], complementary,
-                              actor.clinic.payer_unit_rule, visit.episode.payer)
-    changes = services.NoteChanges(
-        values=values, treatments=treatments if rows_ok else None, complementary=complementary,
-        screen=state.screen, billing=billing, overrides=state.check.overrides if rows_ok else None,
-        new_overrides=state.check.new_overrides if rows_ok else [])
+    changes = note.note_changes(actor, visit, typed, state)
     try:
         saved = services.do_save_visit(actor, visit, submitted_version, changes)
     except SignedAndLocked:
@@ -323,7 +192,7 @@ def _save(request: HttpRequest, patient: Patient, visit: Visit) -> HttpResponse:
     except StaleEdit:
         fresh = _visit(patient, visit.pk)
         typed.data["version"] = str(fresh.version)
-        state.stale = _stale_report(fresh, values, treatments)
+        state.stale = _stale_report(fresh, changes.values, [row for _, row, _ in note.typed_rows(typed, "t")])
         who = fresh.last_saved_by
         name = (who.get_full_name() or who.get_username()) if who else "someone else"
         when = timezone.localtime(fresh.updated_at).strftime("%H:%M")
@@ -357,10 +226,10 @@ def _save(request: HttpRequest, patient: Patient, visit: Visit) -> HttpResponse:
     return redirect(_note_url(saved))
 
 
-def _locked(request: HttpRequest, patient: Patient, visit: Visit, typed: Typed | None = None) -> HttpResponse:
+def _locked(request: HttpRequest, patient: Patient, visit: Visit, typed: note.Typed | None = None) -> HttpResponse:
     """A save that arrives after the note was signed: refused (403), but what was typed stays on screen."""
-    typed = typed or _read_typed(request, visit)
-    state = NoteState(typed.form, typed.rows, visit.screen_result or {}, visit.billing or {}, None)
+    typed = typed or note.read_typed(request.POST, visit)
+    state = note.NoteState(typed.form, typed.rows, visit.screen_result or {}, visit.billing or {}, None)
     who = visit.signed_by
     name = (who.get_full_name() or who.get_username()) if who else "someone"
     when = timezone.localtime(visit.signed_at).strftime("%H:%M") if visit.signed_at else ""
@@ -400,10 +269,10 @@ def live(request: HttpRequest, pk: int, visit_pk: int) -> HttpResponse:
     visit = _visit(patient, visit_pk)
     if request.method == "POST":
         check_editable(visit)
-        typed = _read_typed(request, visit)
-        state = _typed_state(request, patient, visit, typed)
+        typed = note.read_typed(request.POST, visit)
+        state = note.typed_state(request.actor, patient, visit, typed)
     else:
-        state = _stored_state(visit)
+        state = note.stored_state(visit)
     context = _context(request, patient, visit, state, oob=request.method == "POST")
     return render(request, "visits/_live.html", context)
 
