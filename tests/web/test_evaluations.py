@@ -210,7 +210,7 @@ def test_an_impossible_temperature_is_refused_at_its_field_and_nothing_is_saved(
                            form_data(temperature_c="80", history="Typed history", posture_notes="Typed posture"))
     assert response.status_code == 200
     body = response.content.decode()
-    assert "temperature_c 80 is impossible here: expected 30 to 45" in body
+    assert "body temperature 80 °C is not possible: enter a value from 30 to 45 °C" in body
     assert 'href="#id_temperature_c"' in body  # the error summary links to the field
     assert 'name="temperature_c" value="80"' in body
     assert "Typed history" in body and "Typed posture" in body
@@ -277,7 +277,7 @@ def test_check_safety_screens_unsaved_input_and_saves_nothing(world, as_user):
     assert not Evaluation.objects.exists() and not Referral.objects.exists()
 
     response = client.post(url, form_data(temperature_c="80"), HTTP_HX_REQUEST="true")
-    assert "temperature_c 80 is impossible here" in response.content.decode()
+    assert "body temperature 80 °C is not possible" in response.content.decode()
 
 
 def test_check_safety_without_javascript_re_renders_the_page_with_the_screen(world, as_user):

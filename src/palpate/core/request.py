@@ -28,6 +28,20 @@ from palpate.core.policy import check_overrides
 CONTRACT = "palpate.plan/1"
 SEXES = ("female", "male", "other", "unknown")
 RELIEF = ("good", "some", "none")
+# How a number is named in an error message a clinician reads (the field name follows it too).
+READABLE = {
+    "temperature_c": ("body temperature", "°C"),
+    "bp_systolic": ("systolic blood pressure", "mmHg"),
+    "bp_diastolic": ("diastolic blood pressure", "mmHg"),
+    "age": ("age", "years"),
+    "pregnancy_weeks": ("weeks of pregnancy", ""),
+    "onset_days": ("days since onset", ""),
+    "days_ago": ("days ago", ""),
+    "surgery_days_ago": ("days since surgery", ""),
+    "pain_nprs": ("pain (NPRS)", "/10"),
+    "soreness_24h": ("soreness after the last session", "/10"),
+    "soreness_hours": ("hours the soreness lasted", ""),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +153,10 @@ class _Parser:
             self.fail("wrong_type", f"{key} must be a number", where)
         low, high = self.limits[limit or key]
         if not low <= value <= high:
-            self.fail("out_of_range", f"{key} {value:g} is impossible here: expected {low:g} to {high:g}", where)
+            name, unit = READABLE.get(limit or key, (key.replace("_", " "), ""))
+            unit = f" {unit}" if unit else ""
+            self.fail("out_of_range", f"{name} {value:g}{unit} is not possible: enter a value from {low:g} to "
+                                      f"{high:g}{unit} ({key})", where)
         return float(value)
 
     def boolean(self, data: Mapping[str, Any], key: str, path: str) -> bool | None:
