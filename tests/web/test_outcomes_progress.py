@@ -80,3 +80,9 @@ def test_not_scorable_measurements_are_listed_but_never_judged(world):
     odi = progress.scales[0]
     assert [p.score for p in odi.points] == [40.0] and len(odi.not_scorable) == 1
     assert odi.responder.status == measures.Responder.INSUFFICIENT_DATA
+
+
+def test_the_latest_of_two_visit_ratings_on_one_day_is_the_later_note():
+    visits = [(dt.date(2026, 11, 9), 6), (dt.date(2026, 11, 9), 4)]  # oldest first, as the page passes them
+    reading = latest_nprs([], visits)
+    assert reading is not None and reading.value == 4.0

@@ -186,5 +186,6 @@ def latest_nprs(measurements: list[OutcomeMeasurement], visits: list[tuple[dt.da
                  for m in measurements if m.instrument == "nprs" and m.valid and m.score is not None]
     if not readings:
         return None
-    return max(readings, key=lambda r: (r.taken_on, r.source == "questionnaire"))
+    # Readings come oldest first; on a tie of day and kind the later one (higher index) is the latest.
+    return max(enumerate(readings), key=lambda ir: (ir[1].taken_on, ir[1].source == "questionnaire", ir[0]))[1]
 
