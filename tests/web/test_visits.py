@@ -322,6 +322,9 @@ def test_saving_a_new_contraindication_keeps_the_finding_but_refuses_the_rows_it
     assert visit.subjective == "Scraped her back gardening"
     assert visit.screen_result["session"] == "modify"
     assert [(r.technique, r.minutes) for r in visit.treatments.all()] == [("petrissage", 7), ("effleurage", 4)]
+    # The billing shown is what was saved: the stored 7 + 4 minutes, not the refused 9.
+    assert visit.billing["total_timed_minutes"] == 11
+    assert response.context["billing"]["total_timed_minutes"] == 11
     # The re-rendered form carries the new version, so fixing the row and saving again works.
     fixed = read_form(body)
     set_row(fixed, "t", 0, remove="on")

@@ -202,6 +202,8 @@ def _save(request: HttpRequest, patient: Patient, visit: Visit) -> HttpResponse:
 
     if not rows_ok:
         typed.data["version"] = str(saved.version)
+        # The panel shows what was saved and billed: the stored rows, not the refused ones.
+        state.billing = changes.billing
         count = len(set(state.check.blocking) | set(state.check.refused))
         state.notices.append((
             "error",
