@@ -196,7 +196,7 @@ def document_follow_up(base: str, follow_up: FollowUp, artefact: Path | None) ->
         actions.click(card.get_by_role("button", name="Start visit"), "Start visit (patient chart)")
         page.wait_for_url(re.compile(r"/visits/\d+/$"))
         treatment = page.get_by_role("table", name=re.compile(r"^Technique, region, side, pressure, minutes"))
-        carried = [tuple(treatment.get_by_label(f"{name}, row {n}", exact=True).input_value()
+        carried = [tuple(treatment.get_by_label(f"{name}, treatment row {n}", exact=True).input_value()
                          for name in ("Technique", "Region", "Side", "Pressure", "Minutes"))
                    for n in range(1, len(follow_up.rows) + 1)]
         expected = [(t, r, s, p, str(m)) for t, r, s, p, m in follow_up.rows]
@@ -213,7 +213,7 @@ def document_follow_up(base: str, follow_up: FollowUp, artefact: Path | None) ->
         actions.fill(page.get_by_label("Pain after treatment, NPRS (0-10)"), "2", "Pain after treatment")
         therapies = page.get_by_role("table", name="Complementary therapies delivered")
         for n, (therapy, minutes) in enumerate(follow_up.therapies, start=1):
-            actions.fill(therapies.get_by_label(f"Minutes, row {n}", exact=True), str(minutes or 10),
+            actions.fill(therapies.get_by_label(f"Minutes, complementary therapy row {n}", exact=True), str(minutes or 10),
                          f"Minutes of {therapy.replace('_', ' ')} (carried forward at 0: today's to fill)")
         actions.click(page.get_by_role("button", name="Save and sign"), "Save and sign")
         expect(page.get_by_text("Saved and signed.")).to_be_visible()

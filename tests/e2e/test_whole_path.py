@@ -128,13 +128,13 @@ def treatment_table(page):  # noqa: ANN001, ANN201
 
 def treatment_row(page, n: int) -> tuple[str, ...]:  # noqa: ANN001
     table = treatment_table(page)
-    return tuple(table.get_by_label(f"{name}, row {n}", exact=True).input_value()
+    return tuple(table.get_by_label(f"{name}, treatment row {n}", exact=True).input_value()
                  for name in ("Technique", "Region", "Side", "Pressure", "Minutes"))
 
 
 def complementary_minutes(page, n: int):  # noqa: ANN001, ANN201
     table = page.get_by_role("table", name="Complementary therapies delivered")
-    return table.get_by_label(f"Minutes, row {n}", exact=True)
+    return table.get_by_label(f"Minutes, complementary therapy row {n}", exact=True)
 
 
 def answer_questionnaire(page, skip_last: bool = False) -> int:  # noqa: ANN001
@@ -290,19 +290,19 @@ def test_a_new_user_walks_the_whole_clinical_path_on_a_demo_patient(live_server,
     page.get_by_label("Pain after treatment, NPRS (0-10)").fill("2")
     extra = len(carried) + 1
     table = treatment_table(page)
-    table.get_by_label(f"Technique, row {extra}", exact=True).select_option("effleurage")
-    table.get_by_label(f"Region, row {extra}", exact=True).select_option(wound)
-    table.get_by_label(f"Side, row {extra}", exact=True).select_option(side)
-    table.get_by_label(f"Pressure, row {extra}", exact=True).select_option("light")
-    table.get_by_label(f"Minutes, row {extra}", exact=True).fill("5")
-    table.get_by_label(f"Minutes, row {extra}", exact=True).press("Tab")
-    blocked = table.locator("tbody").filter(has=page.get_by_label(f"Technique, row {extra}", exact=True))
+    table.get_by_label(f"Technique, treatment row {extra}", exact=True).select_option("effleurage")
+    table.get_by_label(f"Region, treatment row {extra}", exact=True).select_option(wound)
+    table.get_by_label(f"Side, treatment row {extra}", exact=True).select_option(side)
+    table.get_by_label(f"Pressure, treatment row {extra}", exact=True).select_option("light")
+    table.get_by_label(f"Minutes, treatment row {extra}", exact=True).fill("5")
+    table.get_by_label(f"Minutes, treatment row {extra}", exact=True).press("Tab")
+    blocked = table.locator("tbody").filter(has=page.get_by_label(f"Technique, treatment row {extra}", exact=True))
     blocked.get_by_text("Breaks today's screen").wait_for()  # the live re-screen, before any save
     page.get_by_role("button", name="Save and sign").click()
     alert(page, "NOT the treatment rows")
     assert treatment_row(page, extra) == ("effleurage", wound, side, "light", "5")
     screenshot("whole-path-4-visit-note")
-    blocked = table.locator("tbody").filter(has=page.get_by_label(f"Technique, row {extra}", exact=True))
+    blocked = table.locator("tbody").filter(has=page.get_by_label(f"Technique, treatment row {extra}", exact=True))
     blocked.get_by_role("checkbox", name="Remove").check()
     page.get_by_role("button", name="Save and sign").click()
     expect(page.get_by_text("Saved and signed.")).to_be_visible()
