@@ -297,9 +297,11 @@ class _Planner:
             served = {c for d in drafts for c in d.serves()}
             for assessed in conditions:
                 if assessed.code not in served:
-                    self.warnings.append(f"No soft-tissue work for {assessed.code} at "
-                                         f"{_where(assessed.region, assessed.side)} today: every planned technique "
-                                         "is blocked there (see restrictions).")
+                    # The block may sit on a related region (the forearm for an elbow tendon), so
+                    # the warning names the condition, not a place the block may not be.
+                    self.warnings.append(f"No soft-tissue work for {assessed.code} "
+                                         f"({_where(assessed.region, assessed.side)}) today: every technique "
+                                         "planned for it is blocked (see restrictions).")
         # A positioning change (side-lying in pregnancy) also changes what would otherwise be done.
         session = "hold" if s.hold else "modify" if adjustments or s.positioning else "proceed"
         items = tuple(self.freeze(d) for d in drafts)
