@@ -30,19 +30,23 @@ class SessionCookie:
 
 
 @pytest.fixture
-def session_cookie(world, client):  # noqa: ANN001, ANN201
-    # Calling the WSGI app directly fires request_started, whose close_old_connections would
-    # close the test's transaction; Django's own test client disconnects it the same way.
+def session_cookie(live_db, world, client):  # noqa: ANN001, ANN201
+    # Committed data (live_db), so that whatever connection the WSGI call uses sees the session.
+    # Calling the WSGI app directly fires request_started and request_finished, whose
+    # close_old_connections would close the test's transaction (on PostgreSQL it really does);
+    # Django's own test client disconnects both the same way.
     from django.core import signals
     from django.db import close_old_connections
 
     signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
     client.force_login(world.alice)
     client.get("/")  # picks the active clinic into the session
     CURRENT_SESSION["sessionid"] = client.cookies["sessionid"].value
     yield
     CURRENT_SESSION.clear()
     signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()

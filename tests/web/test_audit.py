@@ -99,3 +99,7 @@ def test_a_failed_write_leaves_no_audit_row(world):
         1 / 0  # noqa: B018
     assert AuditEvent.objects.count() == before
     assert verify_chain().ok
+
+
+def test_the_audit_log_filter_ignores_a_non_ascii_digit(world, as_user):
+    assert as_user(world.olivia).get("/audit/?patient=²").status_code == 200

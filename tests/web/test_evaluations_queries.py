@@ -55,7 +55,7 @@ def test_the_edit_page_and_the_referral_list_do_not_grow(world, as_user):
 def test_the_chart_panel_and_open_referrals_tag_use_a_fixed_number_of_queries(world):
     template = Template("{% load evaluations_tags %}{% evaluation_panel episode %}{% open_referrals patient %}")
     context = {"episode": world.harbor_episode, "patient": world.harbor_patient, "request": RequestFactory().get("/"),
-               "can": {"clinical_write": True}}
+               "can": {"clinical_view": True, "clinical_write": True}}
 
     def render() -> tuple[int, str]:
         with CaptureQueriesContext(connection) as queries:

@@ -117,3 +117,15 @@ def test_listing_and_searching_patients_is_audited_with_the_ids_shown(world, as_
     event = AuditEvent.objects.filter(action="patient.list").latest("seq")
     assert event.actor == world.bob and event.patient_id is None
     assert event.new == {"query": "garc", "page": 1, "shown": [world.harbor_patient.pk]}
+
+
+def test_front_desk_sees_episodes_but_not_screen_results_visits_or_referrals(clinical_world, as_user):
+    from palpate.evaluations.models import Evaluation
+
+    cw = clinical_world
+    Evaluation.objects.filter(pk=cw.evaluation.pk).update(screen_result={"session": "hold"}, suggested_code="97163")
+    body = as_user(cw.world.fran).get(f"/patients/{cw.world.harbor_patient.pk}/").content.decode()
+    assert "Low back pain, unspecified" in body
+    assert "Evaluations are shown to clinical staff" in body and "Visit notes are shown to clinical staff" in body
+    assert "97163" not in body and "red flag spine" not in body.lower().replace("_", " ")
+    assert "Hold" not in body

@@ -43,3 +43,12 @@ def test_the_start_page_query_count_does_not_grow_with_visits(clinical_world, as
         Visit.objects.create(clinic=cw.world.harbor, patient=cw.world.harbor_patient, episode=cw.world.harbor_episode,
                              therapist=cw.world.alice, visit_date=dt.date.today() - dt.timedelta(days=i))
     assert count() == before
+
+
+def test_front_desk_sees_recent_patients_but_no_clinical_lists(clinical_world, as_user):
+    cw = clinical_world
+    Visit.objects.filter(pk=cw.visit.pk).update(visit_date=dt.date.today(), screen_result={"session": "hold"})
+    body = as_user(cw.world.fran).get("/").content.decode()
+    assert "Recent patients" in body and "Garcia" in body
+    for clinical in ("Unsigned notes", "Holds this week", "Open referrals", "red flag spine"):
+        assert clinical not in body

@@ -70,7 +70,8 @@ def test_the_chart_panel_takes_two_queries_whatever_the_number_of_visits(world):
     template = Template("{% load visits_tags %}{% visit_panel episode %}")
 
     def render() -> tuple[int, str]:
-        context = Context({"patient": world.harbor_patient, "can": {"clinical_write": True}, "csrf_token": "t"})
+        context = Context({"patient": world.harbor_patient, "can": {"clinical_view": True, "clinical_write": True},
+                           "csrf_token": "t"})
         context["episode"] = world.harbor_episode
         with CaptureQueriesContext(connection) as captured:
             html = template.render(context)

@@ -14,7 +14,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     events = AuditEvent.objects.filter(clinic=actor.clinic).order_by("-seq")
     patient = request.GET.get("patient", "").strip()
-    if patient.isdigit():
+    # isdigit() accepts "²"; only plain ASCII ids that fit the column are a filter.
+    if patient.isascii() and patient.isdigit() and len(patient) <= 18:
         events = events.filter(patient_id=int(patient))
     action = request.GET.get("action", "").strip()
     if action:

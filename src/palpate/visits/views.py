@@ -303,7 +303,8 @@ def sign_visit(request: HttpRequest, pk: int, visit_pk: int) -> HttpResponse:
         services.check_can_sign(actor)
         check_editable(visit)
         try:
-            services.do_sign_visit(actor, visit, request.POST.get("version"))
+            # A missing version counts as stale: signing must be of the note the signer reviewed.
+            services.do_sign_visit(actor, visit, request.POST.get("version", ""))
         except services.NotSignable as refused:
             problem = str(refused)
         except StaleEdit:

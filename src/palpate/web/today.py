@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from palpate.clinics.actor import Actor
+from palpate.clinics.roles import CLINICAL_VIEW
 from palpate.evaluations.models import Referral, ReferralStatus
 from palpate.patients.models import EpisodeStatus
 from palpate.plans.models import PlanOfCare
@@ -34,6 +35,9 @@ class TodayBoard:
 
 def build_today(actor: Actor, today: dt.date | None = None) -> TodayBoard:
     today = today or dt.date.today()
+    if not actor.can(CLINICAL_VIEW):
+        # Front desk: no visit notes, safety holds, referral reasons or care-plan dates.
+        return TodayBoard([], [], [], [], [], [], [])
     horizon = today + dt.timedelta(days=LOOKAHEAD_DAYS)
     visits = Visit.objects.filter(clinic=actor.clinic).select_related("patient", "episode")
     active_signed_plans = PlanOfCare.objects.filter(

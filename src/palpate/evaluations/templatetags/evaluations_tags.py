@@ -30,6 +30,10 @@ register = template.Library()
 @register.inclusion_tag("evaluations/_episode_panel.html", takes_context=True)
 def evaluation_panel(context: template.Context, episode: Any) -> dict[str, object]:
     """The episode's evaluations on the patient chart: status, screen badge, open referrals, actions."""
+    can = context.get("can") or {}
+    if not can.get("clinical_view"):
+        # Front desk sees that the episode exists, not its screen results or referrals.
+        return {"episode": episode, "hidden": True, "can": can, "patient": context.get("patient")}
     evaluations = list(
         Evaluation.objects.filter(clinic_id=episode.clinic_id, episode=episode)
         .annotate(session=KT("screen_result__session"))

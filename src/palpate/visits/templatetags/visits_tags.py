@@ -26,6 +26,10 @@ def visit_panel(context: template.Context, episode: object) -> dict[str, object]
 
     Two queries whatever the number of visits: the latest few, and the count of unsigned drafts.
     """
+    can = context.get("can") or {}
+    if not can.get("clinical_view"):
+        # Front desk sees that the episode exists, not pain scores or holds.
+        return {"episode": episode, "hidden": True, "can": can, "patient": context.get("patient")}
     visits = Visit.objects.filter(clinic_id=episode.clinic_id, episode=episode)  # type: ignore[attr-defined]
     latest = list(visits.only("id", "patient_id", "visit_date", "status", "nprs_before", "nprs_after", "screen_result")
                   .order_by("-visit_date", "-id")[:PANEL_VISITS + 1])
