@@ -571,3 +571,21 @@ def test_the_visit_list_shows_every_visit_of_the_patient(clinical_world, as_user
     page = as_user(world.aubrey).get(f"/patients/{world.harbor_patient.pk}/visits/").content.decode()
     assert "2026-11-20" in page and "2026-11-02" in page and "Draft, unsigned" in page
     assert AuditEvent.objects.filter(action="visit.list", actor=world.aubrey).exists()
+
+
+def test_a_signed_note_keeps_the_diagnosis_it_was_signed_under(world, as_user):
+    from django.template.loader import render_to_string
+
+    client = as_user(world.alice)
+    visit = start(client, world)
+    data = read_form(client.get(note_url(visit)).content.decode())
+    client.post(f"{note_url(visit)}sign/", {"version": data["version"][0]})
+    episode = world.harbor_episode
+    episode.diagnosis, episode.icd10_code = "Corrected later", "M54.59"
+    episode.save()
+    visit = Visit.objects.get(pk=visit.pk)
+    assert visit.signed_episode["diagnosis"] == "Low back pain, unspecified"
+    assert visit.signed_episode["icd10_code"] == "M54.50"
+    html = render_to_string("visits/note_pdf.html", {"visit": visit, "episode": episode, "patient": world.harbor_patient,
+                                                      "clinic": world.harbor})
+    assert "Low back pain, unspecified (M54.50)" in html and "Corrected later" not in html

@@ -22,7 +22,7 @@ from palpate.clinics.roles import CLINICAL_WRITE, NOTE_SIGN
 from palpate.evaluations.models import OPEN_REFERRAL_STATUSES, Evaluation, Referral, ReferralStatus
 from palpate.patients.models import Episode, Patient
 from palpate.web.engine import build_request, run_plan
-from palpate.web.models_common import RecordStatus
+from palpate.web.models_common import sign_record
 from palpate.web.records import check_editable, claim_version
 
 # Referral statuses a person may set (``open`` is where the screen starts one).
@@ -95,9 +95,7 @@ def do_sign_evaluation(actor: Actor, evaluation: Evaluation, submitted_version: 
         claim_version(current, submitted_version)
         before = snapshot(current)
         current.screen_result = screen_stored(current)
-        current.status = RecordStatus.SIGNED
-        current.signed_at = timezone.now()
-        current.signed_by = actor.user
+        sign_record(current, actor.user, timezone.now())
         current.save()
         old, new = changed(before, snapshot(current))
         record_event(actor=actor, action="evaluation.sign", patient_id=current.patient_id, obj=current,

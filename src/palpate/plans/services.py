@@ -24,7 +24,7 @@ from palpate.patients.models import Episode, EpisodeStatus, Patient
 from palpate.plans import certification, choices, safety
 from palpate.plans.models import PlanOfCare
 from palpate.web.engine import build_request, run_plan
-from palpate.web.models_common import RecordStatus
+from palpate.web.models_common import RecordStatus, sign_record
 from palpate.web.records import SignedAndLocked, check_editable, claim_version
 
 # The reason a therapist gives for overriding a safety restriction must say something: a word or
@@ -368,9 +368,7 @@ def do_sign_plan(actor: Actor, plan: PlanOfCare, submitted_version: int | str | 
         if problems:
             raise NotReadyToSign(problems)
         claim_version(fresh, submitted_version)
-        fresh.status = RecordStatus.SIGNED
-        fresh.signed_at = timezone.now()
-        fresh.signed_by = actor.user
+        sign_record(fresh, actor.user, timezone.now())
         fresh.start_date = fresh.start_date or today
         fresh.recertify_by = certification.recertify_by(fresh.start_date, fresh.duration_weeks)
         fresh.reevaluate_by = certification.reevaluate_by(fresh.start_date, fresh.duration_weeks)

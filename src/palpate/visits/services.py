@@ -26,7 +26,7 @@ from palpate.visits import vocab
 from palpate.visits.billing import compute_billing
 from palpate.visits.models import Addendum, ComplementaryRow, TreatmentRow, Visit
 from palpate.visits.safety import check_rows, screen_visit
-from palpate.web.models_common import RecordStatus
+from palpate.web.models_common import RecordStatus, sign_record
 from palpate.web.records import check_editable, claim_version
 
 NOTE_FIELDS = ["subjective", "soreness_since_last", "soreness_hours", "relief", "objective", "nprs_before",
@@ -259,10 +259,9 @@ def do_sign_visit(actor: Actor, visit: Visit, submitted_version: object = None) 
         problems = unresolved(signed)
         if problems:
             raise NotSignable(" ".join(problems))
-        signed.status = RecordStatus.SIGNED
-        signed.signed_at = timezone.now()
-        signed.signed_by = actor.user
-        signed.save(update_fields=["status", "signed_at", "signed_by", "version", "screen_result", "updated_at"])
+        sign_record(signed, actor.user, timezone.now())
+        signed.save(update_fields=["status", "signed_at", "signed_by", "signed_episode", "version", "screen_result",
+                                   "updated_at"])
         record_event(actor=actor, action="visit.sign", patient_id=signed.patient_id, obj=signed,
                      new={"status": signed.status, "signed_at": signed.signed_at, "signed_by": actor.user.pk})
     return signed

@@ -23,6 +23,9 @@ class SignedRecord(models.Model):
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     version = models.PositiveIntegerField(default=1)
+    # The episode's diagnosis as it stood when the record was signed: a signed document must
+    # print the same later, even if the episode is corrected afterwards.
+    signed_episode = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -32,3 +35,18 @@ class SignedRecord(models.Model):
     @property
     def is_signed(self) -> bool:
         return self.status == RecordStatus.SIGNED
+
+
+EPISODE_FIELDS_SIGNED = ("diagnosis", "icd10_code", "condition", "body_region", "side", "payer", "referral_source")
+
+
+def episode_at_signing(episode: object) -> dict[str, object]:
+    return {name: getattr(episode, name) for name in EPISODE_FIELDS_SIGNED}
+
+
+def sign_record(record: SignedRecord, user: object, now: object) -> None:
+    """Mark ``record`` signed by ``user`` at ``now`` and keep the episode as it stood (caller saves)."""
+    record.status = RecordStatus.SIGNED
+    record.signed_by = user  # type: ignore[assignment]
+    record.signed_at = now  # type: ignore[assignment]
+    record.signed_episode = episode_at_signing(record.episode)  # type: ignore[attr-defined]
