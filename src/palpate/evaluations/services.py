@@ -29,6 +29,12 @@ from palpate.web.records import check_editable, claim_version
 SETTABLE_STATUSES = (ReferralStatus.SENT, ReferralStatus.CLEARED, ReferralStatus.CLOSED)
 
 
+
+def latest_evaluation(episode: Any) -> Evaluation | None:
+    """The episode's most recent evaluation (signed or draft): the facts today's screen starts from."""
+    return (Evaluation.objects.filter(clinic_id=episode.clinic_id, episode=episode)
+            .order_by("-performed_on", "-id").first())
+
 def check_can_write(actor: Actor) -> None:
     if not actor.can(CLINICAL_WRITE):
         raise PermissionDenied("Your role in this clinic cannot change clinical records.")

@@ -20,6 +20,7 @@ from django.utils import timezone
 from palpate.audit.services import record_event
 from palpate.clinics.actor import Actor
 from palpate.clinics.roles import CLINICAL_WRITE, NOTE_SIGN, SAFETY_OVERRIDE
+from palpate.evaluations.services import latest_evaluation
 from palpate.patients.models import Episode, EpisodeStatus, Patient
 from palpate.plans import certification, choices, safety
 from palpate.plans.models import PlanOfCare
@@ -64,13 +65,6 @@ def current_plan(episode: Episode) -> PlanOfCare | None:
             .annotate(signed_first=Case(When(status=RecordStatus.SIGNED, then=Value(0)), default=Value(1),
                                         output_field=IntegerField()))
             .order_by("signed_first", "-signed_at", "-id").first())
-
-
-def latest_evaluation(episode: Episode) -> Any:
-    from palpate.evaluations.models import Evaluation
-
-    return (Evaluation.objects.filter(clinic_id=episode.clinic_id, episode=episode)
-            .order_by("-performed_on", "-id").first())
 
 
 def open_draft(episode: Episode) -> PlanOfCare | None:

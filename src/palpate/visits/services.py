@@ -21,7 +21,9 @@ from palpate.audit.diff import changed, snapshot
 from palpate.audit.services import record_event
 from palpate.clinics.actor import Actor
 from palpate.clinics.roles import CLINICAL_WRITE, NOTE_SIGN
+from palpate.evaluations.services import latest_evaluation
 from palpate.patients.models import Episode, Patient
+from palpate.plans.services import current_plan
 from palpate.visits import vocab
 from palpate.visits.billing import compute_billing
 from palpate.visits.models import Addendum, ComplementaryRow, TreatmentRow, Visit
@@ -48,27 +50,6 @@ def check_can_sign(actor: Actor) -> None:
 
 
 # -- reading what a visit builds on -------------------------------------------------------------
-
-
-def current_plan(episode: Episode) -> Any | None:
-    """The episode's plan of care: the plans app's answer when it has one, else latest signed, else draft."""
-    try:
-        from palpate.plans.services import current_plan as plans_current_plan  # type: ignore[attr-defined]
-    except ImportError:
-        plans_current_plan = None
-    if plans_current_plan is not None:
-        return plans_current_plan(episode)
-    from palpate.plans.models import PlanOfCare
-
-    plans = PlanOfCare.objects.filter(clinic_id=episode.clinic_id, episode=episode).order_by("-start_date", "-id")
-    return plans.filter(status=RecordStatus.SIGNED).first() or plans.first()
-
-
-def latest_evaluation(episode: Episode) -> Any | None:
-    from palpate.evaluations.models import Evaluation
-
-    return (Evaluation.objects.filter(clinic_id=episode.clinic_id, episode=episode)
-            .order_by("-performed_on", "-id").first())
 
 
 def last_signed_visit(episode: Episode, before: Visit | None = None) -> Visit | None:
