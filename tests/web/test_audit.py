@@ -103,3 +103,38 @@ def test_a_failed_write_leaves_no_audit_row(world):
 
 def test_the_audit_log_filter_ignores_a_non_ascii_digit(world, as_user):
     assert as_user(world.olivia).get("/audit/?patient=²").status_code == 200
+
+
+READ_PAGES = [
+    ("/patients/{p}/evaluations/{ev}/edit/", "evaluation.edit_view"),
+    ("/patients/{p}/evaluations/{ev}/sign/", "evaluation.sign_view"),
+    ("/patients/{p}/evaluations/referrals/", "referral.list"),
+    ("/patients/{p}/plans/{plan}/edit/", "plan.edit_view"),
+    ("/patients/{p}/plans/{plan}/sign/", "plan.sign_view"),
+    ("/patients/{p}/visits/start/{e}/", "visit.start_view"),
+    ("/patients/{p}/visits/{v}/sign/", "visit.sign_view"),
+    ("/patients/{p}/visits/{v}/addendum/", "visit.addendum_view"),
+    ("/api/patients/{p}/episodes", "episode.list.api"),
+]
+
+
+@pytest.mark.parametrize("template, action", READ_PAGES)
+def test_every_page_that_shows_a_patients_record_audits_the_read(clinical_world, as_user, template, action):
+    client = as_user(clinical_world.world.alice)
+    response = client.get(template.format(**clinical_world.ids()))
+    assert response.status_code == 200, template
+    event = AuditEvent.objects.filter(action=action).latest("seq")
+    assert event.actor == clinical_world.world.alice and event.patient_id == clinical_world.world.harbor_patient.pk
+
+
+def test_reading_the_audit_log_and_the_start_page_is_audited_with_what_they_show(clinical_world, as_user):
+    import datetime as dt
+
+    from palpate.visits.models import Visit
+
+    cw = clinical_world
+    Visit.objects.filter(pk=cw.visit.pk).update(visit_date=dt.date.today())
+    as_user(cw.world.olivia).get("/audit/?action=patient")
+    assert AuditEvent.objects.filter(action="audit.view").latest("seq").new["action"] == "patient"
+    as_user(cw.world.alice).get("/")
+    assert cw.world.harbor_patient.pk in AuditEvent.objects.filter(action="today.view").latest("seq").new["patients_shown"]

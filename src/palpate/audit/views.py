@@ -5,8 +5,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from palpate.audit.models import AuditEvent
+from palpate.audit.services import record_read
 from palpate.clinics.roles import AUDIT_VIEW
-from palpate.web.decorators import member_required
+from palpate.web.decorators import client_ip, member_required
 
 
 @member_required(AUDIT_VIEW)
@@ -21,4 +22,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if action:
         events = events.filter(action__startswith=action)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    # The log shows old and new values of patient records: reading it is itself audited.
+    record_read(actor, "audit.view", patient_id=None, ip_address=client_ip(request),
+                detail={"patient": patient, "action": action, "page": page.number})
     return render(request, "audit/log.html", {"page": page, "patient": patient, "action": action})

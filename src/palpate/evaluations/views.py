@@ -226,6 +226,7 @@ def evaluation_edit(request: HttpRequest, pk: int, evaluation_pk: int) -> HttpRe
     if request.method == "POST":
         return _submit(request, patient, evaluation.episode, evaluation)
     check_editable(evaluation)
+    record_read(actor, "evaluation.edit_view", patient_id=patient.pk, obj=evaluation, ip_address=client_ip(request))
     editor = EvaluationEditor(evaluation=evaluation)
     return _render_form(request, patient, evaluation.episode, editor, evaluation,
                         screen=evaluation.screen_result or None)
@@ -329,6 +330,9 @@ def evaluation_sign(request: HttpRequest, pk: int, evaluation_pk: int) -> HttpRe
     elif evaluation.is_signed:
         messages.info(request, "This evaluation is already signed.")
         return redirect("evaluations:detail", pk=patient.pk, evaluation_pk=evaluation.pk)
+    else:
+        record_read(actor, "evaluation.sign_view", patient_id=patient.pk, obj=evaluation,
+                    ip_address=client_ip(request))
     return render(request, "evaluations/sign.html", {
         "patient": patient, "episode": evaluation.episode, "evaluation": evaluation, "error": error,
         "assessment": evaluation_assessment(evaluation), "screen": evaluation.screen_result or None,
@@ -346,6 +350,7 @@ def referral_list(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponseNotAllowed(READ_METHODS)
     referrals = list(Referral.objects.filter(clinic_id=patient.clinic_id, patient=patient)
                      .select_related("episode", "raised_by"))
+    record_read(actor, "referral.list", patient_id=patient.pk, ip_address=client_ip(request))
     return render(request, "evaluations/referrals.html", {"patient": patient, "referrals": referrals})
 
 

@@ -101,4 +101,5 @@ def get_patient(request: HttpRequest, patient_id: PathId) -> Patient:
 def list_episodes(request: HttpRequest, patient_id: PathId) -> object:
     actor = request.actor  # type: ignore[attr-defined]
     patient = access_patient(actor, patient_id)
+    record_read(actor, "episode.list.api", patient_id=patient.pk, obj=patient, ip_address=client_ip(request))
     return Episode.objects.filter(clinic_id=patient.clinic_id, patient=patient)

@@ -90,6 +90,7 @@ def plan_edit(request: HttpRequest, pk: int, plan_pk: int) -> HttpResponse:
         return _refuse_locked(request, patient, plan, PlanEditor(plan, actor, data=request.POST))
     stale: dict[str, Any] | None = None
     if request.method != "POST":
+        record_read(actor, "plan.edit_view", patient_id=patient.pk, obj=plan, ip_address=client_ip(request))
         editor = PlanEditor(plan, actor)
     elif operation is not None:
         editor = PlanEditor(plan, actor, data=request.POST).rebuilt(operation)
@@ -149,6 +150,8 @@ def plan_sign(request: HttpRequest, pk: int, plan_pk: int) -> HttpResponse:
             messages.success(request, f"Plan of care signed. Re-certify by {signed.recertify_by:%Y-%m-%d}; "
                                       f"re-evaluate by {signed.reevaluate_by:%Y-%m-%d}.")
             return redirect("plans:detail", pk=patient.pk, plan_pk=plan.pk)
+    else:
+        record_read(actor, "plan.sign_view", patient_id=patient.pk, obj=plan, ip_address=client_ip(request))
     return render(request, "plans/sign.html", {
         "patient": patient, "plan": plan, "episode": plan.episode, "problems": problems,
         **documents.plan_context(plan), **documents.sign_preview(plan, timezone.localdate()),

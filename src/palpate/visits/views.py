@@ -135,6 +135,8 @@ def start_visit(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse:
         return redirect(_note_url(visit))
     plan = services.current_plan(episode)
     filled = services.prefill(episode, plan)
+    # The page shows the last visit's rows and findings: a read of the chart.
+    record_read(actor, "visit.start_view", patient_id=patient.pk, obj=episode, ip_address=client_ip(request))
     return render(request, "visits/start.html", {"patient": patient, "episode": episode, "plan": plan,
                                                  "filled": filled})
 
@@ -315,6 +317,7 @@ def sign_visit(request: HttpRequest, pk: int, visit_pk: int) -> HttpResponse:
             return redirect(_note_url(visit))
     problems = [problem] if problem else ([] if visit.is_signed else services.unresolved(visit))
     treatments, complementary = services.stored_rows(visit)
+    record_read(actor, "visit.sign_view", patient_id=patient.pk, obj=visit, ip_address=client_ip(request))
     return render(request, "visits/sign.html", {
         "patient": patient, "visit": visit, "problems": problems, "treatments": treatments,
         "complementary": complementary, "can_sign": actor.can(NOTE_SIGN),
@@ -337,6 +340,7 @@ def add_addendum(request: HttpRequest, pk: int, visit_pk: int) -> HttpResponse:
             messages.success(request, "Addendum signed and added to the note.")
             return redirect(_note_url(visit))
     addenda = list(visit.addenda.select_related("signed_by").all())
+    record_read(actor, "visit.addendum_view", patient_id=patient.pk, obj=visit, ip_address=client_ip(request))
     return render(request, "visits/addendum.html", {
         "patient": patient, "visit": visit, "addenda": addenda, "error": error, "text": text,
         "can_sign": actor.can(NOTE_SIGN),

@@ -62,6 +62,8 @@ def build_today(actor: Actor, today: dt.date | None = None) -> TodayBoard:
     )
 
 
-def board_is_empty(board: TodayBoard) -> bool:
-    values: list[Any] = [getattr(board, f) for f in board.__dataclass_fields__]
-    return not any(values)
+def board_patient_ids(board: TodayBoard, others: list[Any]) -> list[int]:
+    """Every patient the start page names, for the audit trail (sorted, once each)."""
+    ids = {row.patient_id for name in board.__dataclass_fields__ for row in getattr(board, name)}
+    ids |= {patient.pk for patient in others}
+    return sorted(ids)
