@@ -297,11 +297,19 @@ def test_major_trauma_is_a_red_flag_at_any_age() -> None:
     assert restrictions(result) == [("spine", None, tuple(ALL), "light")]
 
 
-def test_new_thoracic_pain_in_severe_osteoporosis_is_treated_as_a_possible_fracture() -> None:
+def test_new_thoracic_pain_in_severe_osteoporosis_caps_the_spine_at_light_and_refers_today() -> None:
+    # planning-policy §1.4: "nothing deeper than light at the spine, referral" (not a full block).
     result = screened(findings=[{"code": "severe_osteoporosis"}, {"code": "new_pain", "region": "upper_back"}])
     assert referral(result, "red_flag_spine") == "same_day"
+    assert ("spine", None, tuple(ALL), "light") in restrictions(result)
+    assert not [r for r in restrictions(result) if r[0] == "upper_back" and r[3] == "none" and r[2] == tuple(ALL)]
+
+
+def test_new_limb_pain_in_severe_osteoporosis_is_treated_as_a_possible_fracture() -> None:
+    result = screened(findings=[{"code": "severe_osteoporosis"}, {"code": "new_pain", "region": "hip", "side": "left"}])
     assert referral(result, "suspected_fracture") == "same_day"
-    assert ("upper_back", None, tuple(ALL), "none") in restrictions(result)
+    assert ("hip", "left", tuple(ALL), "none") in restrictions(result)
+    assert not [r for r in restrictions(result) if r[0] == "hip" and r[1] == "right"]
 
 
 def test_new_pain_alone_is_capped_light_and_referred_routinely() -> None:
