@@ -89,10 +89,12 @@ def run_clinical(command: str, args: argparse.Namespace) -> int:
 
     status = EXIT_OK
     out = []
+    # One response per input line, always: a blank line is answered with an error rather than
+    # skipped, so output line N still answers input line N.
     for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
         try:
+            if not line.strip():
+                raise InputError("empty_line", "this line is empty; put one JSON request on each line")
             out.append(_dump(_answer(handler, line)))
         except InputError as exc:
             located = InputError(exc.code, exc.message, f"line {number}" + (f": {exc.path}" if exc.path else ""))

@@ -62,5 +62,12 @@ def test_batch_mode_answers_every_line_in_order_and_exits_2_if_any_line_was_bad(
 
 
 def test_batch_mode_with_only_good_lines_exits_0():
-    proc = run(["bill", "--jsonl"], json.dumps(BILL) + "\n\n" + json.dumps(BILL) + "\n")
+    proc = run(["bill", "--jsonl"], json.dumps(BILL) + "\n" + json.dumps(BILL) + "\n")
     assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 2
+
+
+def test_batch_mode_answers_a_blank_line_with_an_error_so_lines_stay_aligned():
+    proc = run(["bill", "--jsonl"], json.dumps(BILL) + "\n\n" + json.dumps(BILL) + "\n")
+    out = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert proc.returncode == 2 and len(out) == 3
+    assert out[1]["error"]["code"] == "empty_line" and out[2]["contract"] == "palpate.bill/1"
