@@ -388,3 +388,35 @@ def test_an_acutely_inflamed_joint_gets_no_joint_mobilisation_and_only_gentle_ex
     for exercise in out["home_program"]:
         moved = library[exercise["exercise"]]
         assert "knee" not in moved.regions or "inflammatory" in moved.phases
+
+
+THREE_CONDITIONS = [
+    {"code": "tendinopathy", "region": "shoulder", "side": "left", "onset_days": 60},
+    {"code": "low_back_pain", "region": "lower_back", "onset_days": 60},
+    {"code": "muscle_strain", "region": "thigh", "side": "right", "onset_days": 60},
+]
+
+
+def test_a_long_session_is_shortened_before_any_region_is_left_out() -> None:
+    out = plan_request({"conditions": THREE_CONDITIONS})
+    cells = {(i["region"], i.get("side")) for i in out["plan"]}
+    # Tendinopathy at the shoulder: the tendon and its muscles (upper back, upper arm) all keep work.
+    assert {("shoulder", "left"), ("upper_back", None), ("upper_arm", "left")} <= cells
+    assert out["total_minutes"] <= 30
+
+
+def test_a_blocked_tendon_site_still_leaves_its_muscles_treated_in_a_long_session() -> None:
+    out = plan_request({"conditions": THREE_CONDITIONS,
+                        "findings": [{"code": "open_wound", "region": "shoulder", "side": "left"}]})
+    cells = {(i["region"], i.get("side")) for i in out["plan"]}
+    assert ("shoulder", "left") not in cells
+    assert ("upper_arm", "left") in cells and ("upper_back", None) in cells
+
+
+def test_two_conditions_with_one_code_are_each_accounted_for() -> None:
+    out = plan_request({"conditions": [
+        {"code": "tendinopathy", "region": "elbow", "side": "left", "onset_days": 60},
+        {"code": "tendinopathy", "region": "knee", "side": "right", "onset_days": 60},
+    ], "findings": [{"code": "open_wound", "region": "upper_limb", "side": "left"}]})
+    assert not [i for i in out["plan"] if i.get("side") == "left"]
+    assert any("tendinopathy (left elbow)" in w for w in out["warnings"]), out["warnings"]

@@ -245,8 +245,8 @@ def condition_catalogue() -> tuple[ConditionSpec, ...]:
 class _Draft:
     """A plan item while it is being tailored (mutable until frozen into a PlanItem)."""
 
-    __slots__ = ("technique", "region", "side", "pressure", "minutes", "for_", "also_for", "why", "phase",
-                 "basis", "notes", "adjusted")
+    __slots__ = ("technique", "region", "side", "pressure", "minutes", "for_", "also_for", "owners", "why",
+                 "phase", "basis", "notes", "adjusted")
 
     def __init__(self, technique: str, region: str, side: str | None, pressure: str, minutes: int, for_: str,
                  why: str, phase: str, basis: str, notes: list[str]) -> None:
@@ -257,6 +257,9 @@ class _Draft:
         self.minutes = minutes
         self.for_ = for_
         self.also_for: list[str] = []
+        # Which presenting conditions (by position in the request) this item treats: two conditions
+        # may share a code (tendinopathy of both an elbow and a knee), so coverage is per position.
+        self.owners: list[int] = []
         self.why = why
         self.phase = phase
         self.basis = basis
@@ -267,8 +270,8 @@ class _Draft:
     def cell(self) -> Cell:
         return (self.region, self.side)
 
-    def serves(self) -> list[str]:
-        return [self.for_, *self.also_for]
+    def serves(self) -> list[int]:
+        return self.owners
 
 
 class _Planner:
@@ -295,8 +298,8 @@ class _Planner:
         else:
             drafts = self.restrict(drafts, adjustments)
             served = {c for d in drafts for c in d.serves()}
-            for assessed in conditions:
-                if assessed.code not in served:
+            for position, assessed in enumerate(conditions):
+                if position not in served:
                     # The block may sit on a related region (the forearm for an elbow tendon), so
                     # the warning names the condition, not a place the block may not be.
                     self.warnings.append(f"No soft-tissue work for {assessed.code} "
@@ -351,7 +354,7 @@ class _Planner:
     def tailor(self, conditions: tuple[ConditionAssessment, ...]) -> list[_Draft]:
         drafts: dict[tuple[str, str, str | None], _Draft] = {}
         lower, progress, tolerance, response_note = self.response(self.request.last_session)
-        for assessed, given in zip(conditions, self.request.conditions, strict=True):
+        for position, (assessed, given) in enumerate(zip(conditions, self.request.conditions, strict=True)):
             spec = self.kb.conditions[assessed.code]
             phase = self.kb.phases[assessed.phase]
             for template in spec.phases[assessed.phase]:
@@ -378,6 +381,7 @@ class _Planner:
                             drafts[key] = _Draft(template.technique, region, side, pressure,
                                                  _minutes(technique, pressure), assessed.code, template.why,
                                                  assessed.phase, assessed.basis, list(notes))
+                            drafts[key].owners.append(position)
                             continue
                         # The same technique at the same place for two conditions: done once, at the
                         # gentler pressure, for the longer time.
@@ -388,6 +392,8 @@ class _Planner:
                                                _minutes(self.kb.techniques[template.technique], pressure))
                         if assessed.code != existing.for_ and assessed.code not in existing.also_for:
                             existing.also_for.append(assessed.code)
+                        if position not in existing.owners:
+                            existing.owners.append(position)
         return list(drafts.values())
 
     def response(self, last: LastSession | None) -> tuple[bool, bool, str | None, str]:
@@ -458,15 +464,26 @@ class _Planner:
     def fit(self, drafts: list[_Draft]) -> None:
         """Fit the manual time into the clinic's session length (policy session_minutes_min/max).
 
-        Over the maximum, the least essential items go first (technique ``keep`` in techniques.yaml,
-        then the later condition): left out while their condition keeps another item, then shortened
-        to their technique's minimum. Under the minimum, items are lengthened up to their maximum.
+        Over the maximum, items are first shortened to their technique's minimum (least essential
+        first: technique ``keep`` in techniques.yaml, then the later condition); only if that is not
+        enough are the least essential left out, each while its condition keeps another item. Under
+        the minimum, items are lengthened up to their maximum.
         """
         techniques = self.kb.techniques
         low, high = self.policy.session_minutes_min, self.policy.session_minutes_max
         total = sum(d.minutes for d in drafts)
         if total > high:
             expendable = sorted(range(len(drafts)), key=lambda i: (techniques[drafts[i].technique].keep, -i))
+            # Shorten before leaving anything out: every region keeps its work at the technique's
+            # shortest sourced dose (policy §3) before a region or technique is dropped.
+            for index in expendable:
+                draft = drafts[index]
+                if total <= high:
+                    break
+                cut = min(draft.minutes - techniques[draft.technique].minutes_min, total - high)
+                if cut > 0:
+                    draft.minutes -= cut
+                    total -= cut
             for index in expendable:
                 draft = drafts[index]
                 if total <= high:
@@ -477,14 +494,6 @@ class _Planner:
                     draft.minutes = 0
                     self.warnings.append(f"{draft.technique} at {_where(draft.region, draft.side)} left out to "
                                          f"keep the session within {high} minutes.")
-            for index in expendable:
-                draft = drafts[index]
-                if total <= high:
-                    break
-                if draft.minutes:
-                    cut = min(draft.minutes - techniques[draft.technique].minutes_min, total - high)
-                    draft.minutes -= cut
-                    total -= cut
             drafts[:] = [d for d in drafts if d.minutes > 0]
             if total > high:
                 self.warnings.append(f"Manual time {total} min exceeds the {high}-minute session setting: "
