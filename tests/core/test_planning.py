@@ -88,7 +88,15 @@ def test_an_inflammatory_phase_is_light_effleurage_only() -> None:
 
 def test_an_acute_strain_gets_effleurage_proximal_to_the_site() -> None:
     out = planned({"code": "muscle_strain", "region": "calf", "side": "right", "onset_days": 2})
-    assert items(out, region="thigh", side="right") and items(out, region="calf", side="right")
+    assert items(out, region="thigh", side="right", technique="effleurage")
+    assert all(i["pressure"] == "light" for i in out["plan"])
+    # planning-policy §2: proximal to the site, nothing over the fresh injury itself.
+    assert not items(out, region="calf", side="right")
+
+
+def test_an_acute_sprain_is_not_worked_over_the_ligament() -> None:
+    out = planned({"code": "ligament_sprain", "region": "ankle", "side": "left", "onset_days": 1})
+    assert items(out, region="calf", side="left") and not items(out, region="ankle", side="left")
 
 
 @pytest.mark.parametrize(("region", "muscles"), [("elbow", {"forearm"}), ("shoulder", {"upper_back", "upper_arm"}),
