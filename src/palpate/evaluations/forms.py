@@ -291,12 +291,12 @@ class RomRowForm(RowForm):
                 "degrees": row.get("degrees")}
 
 
-class PainRowForm(RowForm):
+class BodyRegionRowForm(RowForm):
+    """A row about one body region (pain map, palpation): region required, side where paired."""
+
     region = forms.ChoiceField(label="Region", choices=(), required=False)
     side = forms.ChoiceField(label="Side", choices=SIDE_CHOICES, required=False)
-    intensity = forms.IntegerField(label="Intensity (0-10)", min_value=0, max_value=10, required=False,
-                                   widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1"}))
-    quality = forms.ChoiceField(label="Quality", choices=[("", "—"), *PAIN_QUALITIES], required=False)
+    missing_region = "Choose the region (or clear the row)."
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -307,10 +307,23 @@ class PainRowForm(RowForm):
         if self.is_blank() or self.removed():
             return data
         if not data.get("region"):
-            self.add_error("region", "Choose the painful region (or clear the row).")
+            self.add_error("region", self.missing_region)
             return data
         if (problem := side_error(data["region"], data.get("side") or "")) is not None:
             self.add_error("side", problem)
+        return data
+
+
+class PainRowForm(BodyRegionRowForm):
+    missing_region = "Choose the painful region (or clear the row)."
+    intensity = forms.IntegerField(label="Intensity (0-10)", min_value=0, max_value=10, required=False,
+                                   widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1"}))
+    quality = forms.ChoiceField(label="Quality", choices=[("", "—"), *PAIN_QUALITIES], required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.is_blank() or self.removed() or not data.get("region"):
+            return data
         if data.get("intensity") is None and "intensity" not in self.errors:
             self.add_error("intensity", "Give the pain intensity at this region, 0 to 10.")
         return data
@@ -326,29 +339,13 @@ class PainRowForm(RowForm):
                 "quality": row.get("quality") or ""}
 
 
-class PalpationRowForm(RowForm):
-    region = forms.ChoiceField(label="Region", choices=(), required=False)
-    side = forms.ChoiceField(label="Side", choices=SIDE_CHOICES, required=False)
+class PalpationRowForm(BodyRegionRowForm):
+    missing_region = "Choose the region palpated (or clear the row)."
     tone = forms.ChoiceField(label="Tone", choices=TONES, required=False, initial="normal")
     tender = forms.BooleanField(label="Tender", required=False)
     trigger_points = forms.IntegerField(label="Trigger points", min_value=0, max_value=50, required=False,
                                         widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1"}))
     defaults_only = ("tone",)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["region"].choices = [("", "Choose…"), *body_region_choices()]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if self.is_blank() or self.removed():
-            return data
-        if not data.get("region"):
-            self.add_error("region", "Choose the region palpated (or clear the row).")
-            return data
-        if (problem := side_error(data["region"], data.get("side") or "")) is not None:
-            self.add_error("side", problem)
-        return data
 
     def is_blank(self) -> bool:
         # A row with only a tone other than normal was typed on purpose.
