@@ -16,7 +16,7 @@ def test_today_lists_unsigned_notes_holds_referrals_and_due_dates(clinical_world
     PlanOfCare.objects.filter(pk=cw.plan.pk).update(status="signed", reevaluate_by=today + dt.timedelta(days=3),
                                                     recertify_by=today + dt.timedelta(days=10))
     body = as_user(cw.world.alice).get("/").content.decode()
-    for heading in ("Today's visits", "Unsigned notes", "Holds this week", "Open referrals", "Re-evaluations due",
+    for heading in ("Today's visits", "Your recent visits", "Unsigned notes", "Holds this week", "Open referrals", "Re-evaluations due",
                     "Plans of care to re-certify"):
         assert heading in body
     assert body.count("Garcia, Maria") >= 5

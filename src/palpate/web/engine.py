@@ -60,6 +60,39 @@ def merge_findings(*lists: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return list(merged.values())
 
 
+def aged_findings(findings: Iterable[Mapping[str, Any]], recorded_on: dt.date | None, on: dt.date) -> list[dict[str, Any]]:
+    """Findings recorded on ``recorded_on`` as they stand on ``on``: "days ago" keeps counting.
+
+    A fracture recorded as 10 days old at the evaluation is 24 days old two weeks later; without
+    this, every later screen would treat it as forever fresh (or, for a healing incision, forever
+    unhealed).
+    """
+    elapsed = max(0, (on - recorded_on).days) if recorded_on else 0
+    out = []
+    for finding in findings or []:
+        finding = dict(finding)
+        if elapsed and isinstance(finding.get("days_ago"), (int, float)) and not isinstance(finding["days_ago"], bool):
+            finding["days_ago"] = finding["days_ago"] + elapsed
+        out.append(finding)
+    return out
+
+
+def surgery_facts(episode: Any, findings: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """For a post-operative episode: the incision at its region, as the evaluation recorded it."""
+    if episode.condition != "post_operative":
+        return {}
+    for finding in findings:
+        if (finding.get("code") == "surgical_incision" and finding.get("region") == episode.body_region
+                and (finding.get("side") or "") == (episode.side or "")):
+            facts: dict[str, Any] = {}
+            if finding.get("days_ago") is not None:
+                facts["surgery_days_ago"] = finding["days_ago"]
+            if finding.get("closed") is not None:
+                facts["incision_closed"] = finding["closed"]
+            return facts
+    return {}
+
+
 def build_request(
     patient: Any,
     episode: Any,
@@ -71,17 +104,27 @@ def build_request(
     screens: Mapping[str, Any] | None = None,
     last_visit: Any | None = None,
 ) -> dict[str, Any]:
-    """A ``palpate.plan/1`` request from the stored records (evaluation first, newer facts over it)."""
+    """A ``palpate.plan/1`` request from the stored records (evaluation first, newer facts over it).
+
+    The evaluation's findings are aged to ``on``; its vitals count only on the day they were taken
+    (a fever at the evaluation is no fever two weeks later: the visit records today's vitals).
+    """
+    evaluated_on = getattr(evaluation, "performed_on", None)
+    all_findings = merge_findings(aged_findings(getattr(evaluation, "findings", None) or [], evaluated_on, on),
+                                  findings)
+    condition = condition_facts(
+        episode, on,
+        irritability=getattr(evaluation, "irritability", "") or "",
+        pain_nprs=getattr(evaluation, "pain_nprs", None),
+    )
+    condition.update(surgery_facts(episode, all_findings))
     request: dict[str, Any] = {
         "patient": patient_facts(patient, on),
-        "conditions": [condition_facts(
-            episode, on,
-            irritability=getattr(evaluation, "irritability", "") or "",
-            pain_nprs=getattr(evaluation, "pain_nprs", None),
-        )],
-        "findings": merge_findings(getattr(evaluation, "findings", None) or [], findings),
+        "conditions": [condition],
+        "findings": all_findings,
     }
-    merged_vitals = {**(getattr(evaluation, "vitals", None) or {}), **(vitals or {})}
+    evaluation_vitals = (getattr(evaluation, "vitals", None) or {}) if evaluated_on == on else {}
+    merged_vitals = {**evaluation_vitals, **(vitals or {})}
     merged_vitals = {k: v for k, v in merged_vitals.items() if v not in (None, "")}
     if merged_vitals:
         request["vitals"] = merged_vitals
