@@ -219,16 +219,3 @@ def test_another_clinic_cannot_reach_a_plan_through_its_own_patient(world, as_us
     assert charlie.get(f"/patients/{own}/plans/episodes/{world.harbor_episode.pk}/new/").status_code == 404
     assert charlie.post(f"/patients/{own}/plans/episodes/{world.harbor_episode.pk}/new/").status_code == 404
     assert PlanOfCare.objects.count() == 1
-
-
-def test_the_fallback_screen_summary_reads_the_stored_answer_in_words(world, as_user):
-    from django.template.loader import render_to_string
-
-    from palpate.plans import documents
-
-    plan = restricted_plan(as_user(world.alice), world)
-    html = render_to_string("plans/_screen_summary.html", documents.screen_context(plan.engine_output))
-    assert "Session: modify" in html or "Session: proceed" in html
-    assert "Not allowed:</strong> No deep transverse friction or trigger-point (ischaemic) compression at the left calf" in html
-    assert "Capped:</strong> Light pressure at most for effleurage, petrissage or myofascial release" in html
-    assert 'data-region="calf" data-side="left"' in html and "pp-hatch" in html

@@ -17,10 +17,6 @@ from palpate.plans import certification, choices, safety, services
 from palpate.plans.models import PlanOfCare
 from palpate.web.bodychart import Mark, marks_from_restrictions
 
-# The evaluations app's screen-result partial (session badge, restrictions, referrals, chart)
-# when it exists; otherwise this app's compact summary of the same answer.
-SCREEN_TEMPLATES = ["evaluations/_screen_result.html", "plans/_screen_summary.html"]
-
 SESSION_WORDS = {
     "proceed": "Proceed: no restriction changed the suggested work.",
     "modify": "Modify: restrictions changed what would otherwise be done (see below).",
@@ -58,7 +54,6 @@ def screen_context(output: Mapping[str, Any]) -> dict[str, Any]:
     session = str(output.get("session") or "")
     return {
         "screen": output,
-        "screen_templates": SCREEN_TEMPLATES,
         "session": session,
         "session_text": SESSION_WORDS.get(session, ""),
         "is_hold": session == "hold",

@@ -9,7 +9,6 @@ therapist types; the same computation runs again on every save.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from django.contrib import messages
@@ -17,8 +16,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 
@@ -54,16 +51,6 @@ def _note_url(visit: Visit) -> str:
     return reverse("visits:note", args=[visit.patient_id, visit.pk])
 
 
-@cache
-def _screen_template() -> str:
-    """The evaluations app's screen partial when it exists (one look everywhere), else our own."""
-    try:
-        get_template("evaluations/_screen_result.html")
-    except TemplateDoesNotExist:
-        return "visits/_screen_summary.html"
-    return "evaluations/_screen_result.html"
-
-
 # -- chart marks ---------------------------------------------------------------------------------
 
 
@@ -96,7 +83,7 @@ def _context(request: HttpRequest, patient: Patient, visit: Visit, state: note.N
         "rows": state.rows, "paired_rows": {kind: [(form, status.get(form.key, {}) if kind == "t" else {})
                                                    for form in rowset.forms] for kind, rowset in state.rows.items()},
         "saved_rows": saved, "screen": state.screen, "billing": state.billing, "row_status": status,
-        "marks": _marks(state.screen, treatments), "screen_template": _screen_template(),
+        "marks": _marks(state.screen, treatments),
         "editable": not visit.is_signed and actor.can(CLINICAL_WRITE),
         "can_sign": actor.can(NOTE_SIGN), "can_override": actor.can(SAFETY_OVERRIDE),
         "pressure_help": vocab.pressure_help(), **extra,
