@@ -3,7 +3,7 @@
 Clinical commands (``plan``, ``score``, ``change``, ``bill``) run on the pure core only: JSON in on
 standard input (or ``--input FILE``), JSON out on standard output, exit 2 with a JSON error on
 standard error for bad input (see shared/contract/README.md). The web commands (``serve``,
-``demo``, ``manage``, ``audit``) start Django.
+``prepare``, ``demo``, ``manage``, ``audit``) start Django.
 """
 
 from __future__ import annotations
@@ -128,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     serve.add_argument("--workers", type=int, default=int(os.environ.get("PALPATE_WORKERS", "2")))
+    sub.add_parser("prepare", help="migrate, collect static files and seed demo data on first start (serve runs it)")
     sub.add_parser("demo", help="load the demo clinics, users and patients")
     audit = sub.add_parser("audit", help="audit trail tools")
     audit.add_argument("action", choices=["verify"], help="verify: check the audit hash chain")
@@ -144,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
         from palpate.web.serve import serve
 
         return serve(host=args.host, port=args.port, workers=args.workers)
+    if args.command == "prepare":
+        from palpate.web.serve import prepare
+
+        return prepare()
     if args.command == "demo":
         return _django(["demo"])
     if args.command == "audit":

@@ -47,7 +47,10 @@ def record_event(
     clinic = clinic or (actor.clinic if actor else None)
     if clinic is None:
         raise ValueError("an audit event needs a clinic")
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(clinic=clinic)
+    # Appends to a clinic's chain queue on its head row. Row locks in Palpate are FOR NO KEY
+    # UPDATE, which still serialises writers of the same row but never blocks the key share lock
+    # that inserting a row referencing it takes (see palpate.patients.services).
+    head, _ = AuditChainHead.objects.select_for_update(no_key=True).get_or_create(clinic=clinic)
     seq = head.seq + 1
     created_at = timezone.now()
     user = actor.user if actor else None

@@ -74,7 +74,7 @@ def do_update_evaluation(actor: Actor, evaluation: Evaluation, fields: Mapping[s
     """Save edits made from ``submitted_version``; StaleEdit if someone saved since, 403 once signed."""
     check_can_write(actor)
     with transaction.atomic():
-        current = Evaluation.objects.select_for_update().get(pk=evaluation.pk, clinic_id=evaluation.clinic_id)
+        current = Evaluation.objects.select_for_update(no_key=True).get(pk=evaluation.pk, clinic_id=evaluation.clinic_id)
         check_editable(current)
         claim_version(current, submitted_version)
         before = snapshot(current)
@@ -94,7 +94,7 @@ def do_sign_evaluation(actor: Actor, evaluation: Evaluation, submitted_version: 
     """Sign and lock. The screen is re-run on the record as signed, so it carries today's knowledge base."""
     check_can_sign(actor)
     with transaction.atomic():
-        current = (Evaluation.objects.select_for_update().select_related("patient", "episode", "clinic")
+        current = (Evaluation.objects.select_for_update(no_key=True, of=("self",)).select_related("patient", "episode", "clinic")
                    .get(pk=evaluation.pk, clinic_id=evaluation.clinic_id))
         check_editable(current)
         check_ready_to_sign(current)
@@ -152,7 +152,7 @@ def do_update_referral_status(actor: Actor, referral: Referral, status: str, not
     check_can_write(actor)
     check_referral_status(referral, status)
     with transaction.atomic():
-        current = Referral.objects.select_for_update().get(pk=referral.pk, clinic_id=referral.clinic_id)
+        current = Referral.objects.select_for_update(no_key=True).get(pk=referral.pk, clinic_id=referral.clinic_id)
         before = snapshot(current)
         current.status = status
         if note.strip():

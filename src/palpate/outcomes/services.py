@@ -127,7 +127,7 @@ def do_load_licensed_wording(actor: Actor, code: str, text: str, licence_note: s
     check_can_manage_wording(actor)
     wording = check_wording(code, text)
     with transaction.atomic():
-        existing = LicensedWording.objects.select_for_update().filter(clinic=actor.clinic, instrument=code).first()
+        existing = LicensedWording.objects.select_for_update(no_key=True).filter(clinic=actor.clinic, instrument=code).first()
         old = ({"instrument": code, "digest": digest(existing.wording), "licence_note": existing.licence_note}
                if existing else None)
         if existing is None:
@@ -147,7 +147,7 @@ def do_remove_licensed_wording(actor: Actor, code: str) -> bool:
     """Remove the clinic's wording (a licence ended); forms fall back to the topic labels."""
     check_can_manage_wording(actor)
     with transaction.atomic():
-        existing = LicensedWording.objects.select_for_update().filter(clinic=actor.clinic, instrument=code).first()
+        existing = LicensedWording.objects.select_for_update(no_key=True).filter(clinic=actor.clinic, instrument=code).first()
         if existing is None:
             return False
         record_event(actor=actor, action="outcomes.wording.remove", obj=existing,
@@ -163,7 +163,7 @@ def do_set_main_measure(actor: Actor, episode: Any, key: str) -> MainMeasureChoi
         raise PermissionDenied("This episode belongs to another clinic.")
     parsed = main_measure.parse_key(key) if key else None
     with transaction.atomic():
-        existing = MainMeasureChoice.objects.select_for_update().filter(clinic=actor.clinic, episode=episode).first()
+        existing = MainMeasureChoice.objects.select_for_update(no_key=True).filter(clinic=actor.clinic, episode=episode).first()
         old = {"main_measure": main_measure.MainMeasure(existing.instrument, existing.scale or None, "").key} \
             if existing else None
         if parsed is None:

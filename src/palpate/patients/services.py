@@ -24,8 +24,11 @@ def check_can_write(actor: Actor) -> None:
 
 
 def _next_record_number(clinic_id: int) -> str:
-    # Lock the clinic row so two front-desk users never get the same number.
-    clinic = Clinic.objects.select_for_update().get(pk=clinic_id)
+    # Lock the clinic row so two front-desk users never get the same number. FOR NO KEY UPDATE
+    # (not FOR UPDATE): every audit event inserted meanwhile references this row and takes a key
+    # share lock on it, which a plain FOR UPDATE would block while this transaction waits for the
+    # audit chain head that the other one holds: a deadlock on PostgreSQL.
+    clinic = Clinic.objects.select_for_update(no_key=True).get(pk=clinic_id)
     while True:
         clinic.record_counter += 1
         number = f"{clinic.record_counter:06d}"

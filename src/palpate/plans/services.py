@@ -292,7 +292,7 @@ def do_save_plan(actor: Actor, plan: PlanOfCare, changes: PlanChanges, submitted
     if problems:
         raise SafetyRefused(problems)
     with transaction.atomic():
-        fresh = PlanOfCare.objects.select_for_update().get(pk=plan.pk, clinic_id=plan.clinic_id)
+        fresh = PlanOfCare.objects.select_for_update(no_key=True).get(pk=plan.pk, clinic_id=plan.clinic_id)
         check_editable_plan(fresh)
         claim_version(fresh, submitted_version)
         before = _snapshot(fresh)
@@ -356,7 +356,7 @@ def do_sign_plan(actor: Actor, plan: PlanOfCare, submitted_version: int | str | 
     check_can_sign(actor)
     today = today or timezone.localdate()
     with transaction.atomic():
-        fresh = PlanOfCare.objects.select_for_update().select_related("episode").get(pk=plan.pk, clinic_id=plan.clinic_id)
+        fresh = PlanOfCare.objects.select_for_update(no_key=True, of=("self",)).select_related("episode").get(pk=plan.pk, clinic_id=plan.clinic_id)
         check_editable_plan(fresh)
         problems = sign_problems(fresh)
         if problems:
@@ -371,7 +371,7 @@ def do_sign_plan(actor: Actor, plan: PlanOfCare, submitted_version: int | str | 
             "status": fresh.status, "signed_at": fresh.signed_at, "start_date": fresh.start_date,
             "recertify_by": fresh.recertify_by, "reevaluate_by": fresh.reevaluate_by,
         })
-        earlier = list(PlanOfCare.objects.select_for_update().filter(
+        earlier = list(PlanOfCare.objects.select_for_update(no_key=True).filter(
             clinic_id=fresh.clinic_id, episode_id=fresh.episode_id, superseded_by__isnull=True).exclude(pk=fresh.pk))
         for old in earlier:
             old.superseded_by = fresh

@@ -140,7 +140,7 @@ def do_start_visit(actor: Actor, patient: Patient, episode: Episode,
     check_can_write(actor)
     today = today or timezone.localdate()
     with transaction.atomic():
-        existing = (Visit.objects.select_for_update()
+        existing = (Visit.objects.select_for_update(no_key=True)
                     .filter(clinic_id=actor.clinic.pk, episode=episode, therapist=actor.user, visit_date=today,
                             status=RecordStatus.DRAFT).order_by("-id").first())
         if existing is not None:
@@ -180,7 +180,7 @@ def do_save_visit(actor: Actor, visit: Visit, submitted_version: object, changes
     """
     check_can_write(actor)
     with transaction.atomic():
-        saved = Visit.objects.select_for_update().get(pk=visit.pk)
+        saved = Visit.objects.select_for_update(no_key=True).get(pk=visit.pk)
         check_editable(saved)
         claim_version(saved, submitted_version)
         before = snapshot(saved)
@@ -231,7 +231,7 @@ def do_sign_visit(actor: Actor, visit: Visit, submitted_version: object = None) 
     """Sign and lock the stored note. ``submitted_version`` (from a form) refuses a stale sign."""
     check_can_sign(actor)
     with transaction.atomic():
-        signed = Visit.objects.select_for_update().get(pk=visit.pk)
+        signed = Visit.objects.select_for_update(no_key=True).get(pk=visit.pk)
         check_editable(signed)
         claim_version(signed, signed.version if submitted_version is None else submitted_version)
         # Screen once more on the facts as they are now (an evaluation may have changed since the save).
