@@ -43,9 +43,6 @@ class Policy:
         number: float = getattr(self, key)
         return number
 
-    def as_dict(self) -> dict[str, float]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
 
 @dataclass(frozen=True, slots=True)
 class PolicySetting:

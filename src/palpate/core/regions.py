@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from palpate.core.kb.clinical import SIDES, WHOLE_BODY, Region, RegionIndex, knowledge_base
+from palpate.core.kb.clinical import SIDES, WHOLE_BODY, RegionIndex, knowledge_base
 
 Cell = tuple[str, str | None]
 Target = tuple[str, str | None]
@@ -56,10 +56,6 @@ def sides_for(index: RegionIndex, region: str, side: str | None) -> tuple[str | 
 def cells(index: RegionIndex, target: str, side: str | None) -> tuple[Cell, ...]:
     """The concrete cells a target covers."""
     return tuple((r, s) for r in index.members(target) for s in sides_for(index, r, side))
-
-
-def all_cells(index: RegionIndex) -> tuple[Cell, ...]:
-    return cells(index, WHOLE_BODY, None)
 
 
 def target_side(index: RegionIndex, target: str, side: str | None) -> tuple[Target, ...]:
@@ -117,6 +113,33 @@ def proximal(index: RegionIndex, region: str) -> tuple[str, ...]:
     return (found,) if found else index.regions[region].neighbours
 
 
-def side_of(region: Region, side: str | None) -> str | None:
-    """A condition's side carried over to a related region: kept for paired, dropped for midline."""
-    return side if region.paired else None
+@dataclass(frozen=True, slots=True)
+class SideProblem:
+    """Why a side does not fit a place; ``code`` is the contract's error code for the CLI and API."""
+
+    code: str  # missing_field | invalid_value
+    message: str
+
+
+def side_problem(index: RegionIndex, target: str, side: str | None) -> SideProblem | None:
+    """The side rule, the one definition used by the request parser and every form.
+
+    A paired region or group (a limb) needs ``left`` or ``right``; a midline region, the spine
+    and trunk groups and the whole body take no side. ``None`` when the side fits.
+    """
+    label = _label(index, target)
+    is_paired = target != WHOLE_BODY and index.is_paired(target)
+    if side is not None and side not in SIDES:
+        return SideProblem("invalid_value", f"Side must be left or right, not {side!r}.")
+    if is_paired and side is None:
+        return SideProblem("missing_field", f"{label} is paired: choose left or right.")
+    if not is_paired and side is not None:
+        return SideProblem("invalid_value", f"{label} is midline and takes no side: leave the side blank.")
+    return None
+
+
+def _label(index: RegionIndex, target: str) -> str:
+    if target == WHOLE_BODY:
+        return index.whole_body_label
+    found = index.regions.get(target) or index.groups.get(target)
+    return found.label if found is not None else target

@@ -24,6 +24,7 @@ from palpate.core.kb.clinical import (
     knowledge_base,
 )
 from palpate.core.policy import check_overrides
+from palpate.core.regions import side_problem
 
 CONTRACT = "palpate.plan/1"
 SEXES = ("female", "male", "other", "unknown")
@@ -199,11 +200,9 @@ class _Parser:
         if region is None:
             self.fail("missing_field", "region is required here", f"{path}.region")
         side = self.choice(data, "side", path, SIDES)
-        paired = region != WHOLE_BODY and index.is_paired(region)
-        if paired and side is None:
-            self.fail("missing_field", f"{region} is paired: give side 'left' or 'right'", f"{path}.side")
-        if not paired and side is not None:
-            self.fail("invalid_value", f"{region} is midline and takes no side; remove side", f"{path}.side")
+        problem = side_problem(index, region, side)
+        if problem is not None:
+            self.fail(problem.code, problem.message, f"{path}.side")
         return region, side
 
     # -- request sections -----------------------------------------------------------------------

@@ -67,6 +67,7 @@ from palpate.core.billing.evaluation import EvaluationAssessment, assess_evaluat
 from palpate.core.billing.kx import KxCharge, KxState, KxStatus, kx_running_totals, kx_status, kx_threshold
 from palpate.core.billing.request import CONTRACT, bill_request
 from palpate.core.billing.units import BilledLine, BillResult, Service, count_units, units_for_minutes
+from palpate.core.billing.visit import RuleChoice, VisitService, bill_visit, billing_payer, choose_rule
 
 __all__ = [
     "CONTRACT",
@@ -85,9 +86,14 @@ __all__ = [
     "NcciPair",
     "Payer",
     "Rule",
+    "RuleChoice",
     "Service",
+    "VisitService",
     "assess_evaluation",
     "bill_request",
+    "bill_visit",
+    "billing_payer",
+    "choose_rule",
     "catalogue",
     "codes_for_technique",
     "count_units",

@@ -113,6 +113,8 @@ class PayerCodeNote:
 class Payer:
     name: str
     rule: Rule
+    # The payer mandates its rule (Medicare's own manual): a clinic's default does not change it.
+    rule_fixed: bool
     kx_applies: bool
     code_notes: tuple[PayerCodeNote, ...]
     evidence: Evidence
@@ -377,7 +379,9 @@ class _Parser:
                 notes.append(PayerCodeNote(code=code, kind=kind, replacement=replacement,
                                            message=self._str(note, "message", nwhere),
                                            evidence=self._evidence(note, nwhere)))
-            payers[str(name)] = Payer(name=str(name), rule=Rule(rule_name), kx_applies=self._bool(entry, "kx_applies", where),
+            rule_fixed = optional(entry, "rule_fixed", bool, self.file, where, False)
+            payers[str(name)] = Payer(name=str(name), rule=Rule(rule_name), rule_fixed=rule_fixed,
+                                      kx_applies=self._bool(entry, "kx_applies", where),
                                       code_notes=tuple(notes), evidence=self._evidence(entry, where))
         return MappingProxyType(payers)
 

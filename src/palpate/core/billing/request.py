@@ -14,6 +14,7 @@ from palpate.core.billing.edits import BillingWarning, ncci_warnings, payer_warn
 from palpate.core.billing.evaluation import assess_evaluation, evaluation_codes
 from palpate.core.billing.kx import kx_status, kx_threshold, money
 from palpate.core.billing.units import Service, check_service, count_units, unknown_code
+from palpate.core.billing.visit import choose_rule
 from palpate.core.errors import InputError
 
 CONTRACT = "palpate.bill/1"
@@ -121,17 +122,12 @@ def _payer(payload: dict[str, Any], cat: Catalogue) -> Payer | None:
 
 
 def _rule(payload: dict[str, Any], payer: Payer | None) -> tuple[Rule, str]:
-    """The rule asked for; else the payer's setting; else CMS (the Medicare rule, the most common)."""
+    """The rule by the one precedence (``visit.choose_rule``): asked for, else the payer's, else CMS."""
     value = payload.get("rule")
-    if value is None:
-        return (payer.rule, "payer") if payer is not None else (Rule.CMS, "default")
-    names = " or ".join(r.value for r in Rule)
-    if not isinstance(value, str):
-        raise InputError("wrong_type", f"rule must be a string: {names}", "rule")
-    try:
-        return Rule(value), "request"
-    except ValueError:
-        raise InputError("unknown_rule", f"unknown rule {value!r}; use {names}", "rule") from None
+    if value is not None and not isinstance(value, str):
+        raise InputError("wrong_type", f"rule must be a string: {' or '.join(r.value for r in Rule)}", "rule")
+    choice = choose_rule(payer, requested=value)
+    return choice.rule, choice.basis
 
 
 def _services(payload: dict[str, Any], cat: Catalogue) -> list[Service]:

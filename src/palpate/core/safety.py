@@ -1,0 +1,195 @@
+"""What an item breaks, and whether that may be overridden: the one rule for every kind of item.
+
+The screen (``screening.py``) answers with restrictions in the contract's shape (region or group,
+side, techniques, ``max_pressure``, severity, because ...). Everything a therapist may put in a
+plan of care or a visit note is checked against them here, and only here:
+
+- a soft-tissue item ``{"technique", "region", "side", "pressure"}`` breaks a restriction that
+  covers its place and technique when its pressure is above the cap (``none``: any pressure);
+- a home exercise ``{"exercise", "region", "side"}`` breaks a restriction that forbids exercise
+  (``"exercise": true``) at any region the exercise moves (the library knows which);
+- a complementary therapy ``{"therapy", "region", "side"}`` (placed at the condition it treats)
+  breaks a restriction that lists the therapy (``"therapies"``).
+
+"Covers" is the contract's geometry (``regions.covers``): the region itself, a group holding it
+or the whole body, and one side never covers the other. Restrictions stored before a field
+existed simply lack it and restrict nothing of that kind.
+
+A held session is not a restriction in the contract (``session: hold`` with referrals, and an
+empty plan); :func:`effective_restrictions` stands it in as a whole-body restriction on every kind
+of item so that the same rule refuses what a therapist types while the screen holds.
+
+Overrides (DESIGN.md: the therapist's judgement, recorded): only a ``relative`` restriction may be
+overridden, with a reason of at least :data:`OVERRIDE_REASON_MIN_CHARS` characters. An absolute
+contraindication, a referral awaiting its answer and a held session cannot be overridden at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from palpate.core.errors import InputError
+from palpate.core.kb.clinical import RANK, WHOLE_BODY, knowledge_base
+from palpate.core.regions import covers
+
+# A product rule, not a clinical number: a reason a colleague can read later ("patient tolerates
+# well" rather than "ok"). Plans of care and visit notes share it.
+OVERRIDE_REASON_MIN_CHARS = 10
+
+HOLD = "session_hold"
+OVERRIDABLE_SEVERITIES = frozenset({"relative"})
+
+Item = Mapping[str, Any]
+RestrictionData = Mapping[str, Any]
+
+
+def item_kind(item: Item) -> str:
+    """``technique``, ``exercise`` or ``therapy``: what kind of item this is."""
+    for kind in ("technique", "exercise", "therapy"):
+        if item.get(kind):
+            return kind
+    raise InputError("missing_field", "an item names a technique, an exercise or a therapy", "item")
+
+
+def effective_restrictions(screen: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The screen's restrictions, plus a whole-body stand-in for a held session."""
+    screen = screen or {}
+    out = [dict(r) for r in screen.get("restrictions") or []]
+    if screen.get("session") == "hold":
+        kb = knowledge_base()
+        because = sorted({b for r in screen.get("referrals") or [] for b in r.get("because") or []}) or [HOLD]
+        out.append({
+            "region": WHOLE_BODY, "side": None, "techniques": list(kb.techniques), "max_pressure": "none",
+            "therapies": list(kb.therapies), "exercise": True, "severity": "hold", "hold": True,
+            "because": because, "sources": [],
+            "detail": ["The screen holds today's session: no soft-tissue work, exercise or therapy until the "
+                       "referral is answered."],
+        })
+    return out
+
+
+def _places(item: Item) -> list[tuple[str, str | None]]:
+    """Where an item acts: its own place; for an exercise, every region it moves (same side)."""
+    region, side = str(item.get("region") or ""), item.get("side") or None
+    index = knowledge_base().regions
+    if item_kind(item) != "exercise":
+        return [(region, side)] if region in index.regions else []
+    exercise = next((e for e in knowledge_base().exercises if e.code == item.get("exercise")), None)
+    moved = exercise.regions if exercise is not None else (region,)
+    return [(r, side if index.regions[r].paired else None) for r in dict.fromkeys((region, *moved))
+            if r in index.regions]
+
+
+def breaks(restriction: RestrictionData, item: Item) -> bool:
+    """Does this item break this restriction? (The one rule; see the module docstring.)"""
+    kind = item_kind(item)
+    if kind == "technique":
+        if str(item["technique"]) not in (restriction.get("techniques") or ()):
+            return False
+        cap = RANK.get(str(restriction.get("max_pressure")), 0)
+        if RANK.get(str(item.get("pressure")), RANK["deep"]) <= cap:
+            return False
+    elif kind == "exercise":
+        if not restriction.get("exercise"):
+            return False
+    elif str(item["therapy"]) not in (restriction.get("therapies") or ()):
+        return False
+    index = knowledge_base().regions
+    target, target_side = str(restriction.get("region")), restriction.get("side") or None
+    return any(covers(index, target, target_side, region, side) for region, side in _places(item))
+
+
+def may_override(restriction: RestrictionData) -> bool:
+    """Only a relative restriction may be overridden; never an absolute one, a referral or a hold."""
+    return not restriction.get("hold") and restriction.get("severity") in OVERRIDABLE_SEVERITIES
+
+
+@dataclass(frozen=True)
+class Breach:
+    """One restriction an item breaks, in words a therapist can act on."""
+
+    restriction: dict[str, Any]
+    message: str
+    overridable: bool
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return restriction_key(self.restriction)
+
+
+def breaches(item: Item, restrictions: Iterable[RestrictionData]) -> list[Breach]:
+    """Every restriction the item breaks, with a sentence for each."""
+    return [Breach(dict(r), describe_breach(r, item), may_override(r)) for r in restrictions if breaks(r, item)]
+
+
+def check_override_reason(reason: str | None) -> str:
+    """The reason, stripped; InputError when it is too short to tell a colleague why."""
+    text = (reason or "").strip()
+    if len(text) < OVERRIDE_REASON_MIN_CHARS:
+        raise InputError("reason_too_short",
+                         f"Give your clinical reason in at least {OVERRIDE_REASON_MIN_CHARS} characters; "
+                         "it is kept with the record and in the audit trail.", "override_reason")
+    return text
+
+
+def restriction_key(restriction: RestrictionData) -> tuple[str, ...]:
+    """What identifies a restriction across saves (flat strings, so it survives JSON)."""
+    return (str(restriction.get("region")), str(restriction.get("side") or ""), str(restriction.get("max_pressure")),
+            ",".join(sorted(str(b) for b in restriction.get("because") or ())))
+
+
+def item_key(item: Item) -> tuple[str, ...]:
+    """What makes an item safe or unsafe: what it is, where, and (for techniques) how hard."""
+    kind = item_kind(item)
+    return (kind, str(item.get(kind)), str(item.get("region") or ""), str(item.get("side") or ""),
+            str(item.get("pressure") or ""))
+
+
+# ---------------------------------------------------------------------------------------------
+# Words (labels from the vocabulary, so no code reaches a screen)
+
+
+def describe_restriction(restriction: RestrictionData) -> str:
+    """One plain sentence: what must not be done where, and why."""
+    from palpate.core.vocabulary import join_or, label, where
+
+    if restriction.get("hold"):
+        return "The screen holds today's session: no soft-tissue work until the referral is answered."
+    place = where(str(restriction.get("region")), restriction.get("side"))
+    because = ", ".join(label(b).lower() for b in restriction.get("because") or ())
+    techniques = [label(t).lower() for t in restriction.get("techniques") or ()]
+    cap = str(restriction.get("max_pressure"))
+    parts = []
+    if techniques:
+        parts.append(f"no {join_or(techniques)} at the {place}" if cap == "none"
+                     else f"{label(cap).lower()} pressure at most for {join_or(techniques)} at the {place}")
+    if restriction.get("exercise"):
+        parts.append(f"no exercise that moves the {place}")
+    therapies = [label(t).lower() for t in restriction.get("therapies") or ()]
+    if therapies:
+        parts.append(f"no {join_or(therapies)} at the {place}")
+    text = "; ".join(parts) or f"restriction at the {place}"
+    text = text[0].upper() + text[1:]
+    return f"{text} ({because})." if because else f"{text}."
+
+
+def describe_item(item: Item) -> str:
+    from palpate.core.vocabulary import label, where
+
+    kind = item_kind(item)
+    text = f"{label(str(item[kind]))} at the {where(str(item.get('region') or ''), item.get('side'))}"
+    return f"{text}, {label(str(item.get('pressure'))).lower()} pressure" if kind == "technique" else text
+
+
+def describe_breach(restriction: RestrictionData, item: Item) -> str:
+    from palpate.core.vocabulary import label
+
+    because = ", ".join(label(b).lower() for b in restriction.get("because") or ())
+    if restriction.get("hold"):
+        return f"The screen holds today's session ({because}): nothing can be done until the referral is answered."
+    cap = str(restriction.get("max_pressure"))
+    if item_kind(item) == "technique" and cap != "none":
+        return (f"{describe_item(item)}: capped at {label(cap).lower()} pressure here ({because}).")
+    return f"{describe_item(item)}: not allowed here ({because})."
