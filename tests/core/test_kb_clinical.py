@@ -28,7 +28,7 @@ def failure(docs: dict[str, Any]) -> KnowledgeBaseError:
 
 def test_it_loads_once_and_reports_its_version() -> None:
     assert knowledge_base() is knowledge_base()
-    assert knowledge_base().version == KB_VERSION == "2026.1"
+    assert knowledge_base().version == KB_VERSION == "2026.2"
 
 
 def test_every_vocabulary_code_is_in_the_knowledge_base() -> None:
@@ -160,7 +160,7 @@ def test_a_file_from_another_knowledge_base_version_is_refused() -> None:
     docs = documents()
     docs["screens.yaml"]["kb_version"] = "2025.9"
     error = failure(docs)
-    assert (error.file, error.key) == ("screens.yaml", "kb_version") and "2026.1" in error.problem
+    assert (error.file, error.key) == ("screens.yaml", "kb_version") and "2026.2" in error.problem
 
 
 def test_a_missing_file_is_named() -> None:
