@@ -130,6 +130,10 @@ def test_a_progressive_deficit_with_back_pain_is_cauda_equina_and_without_it_a_s
     neck = screened(conditions=[{"code": "neck_pain"}], findings=[{"code": "progressive_neurological_deficit"}])
     assert neck.hold and referral(neck, "neurological_deficit") == "same_day"
     assert not any(r.reason == "cauda_equina" for r in neck.referrals)
+    # Planning policy v2 §1.1: with leg pain too.
+    leg = screened(conditions=[{"code": "muscle_tightness", "region": "calf", "side": "left"}],
+                   findings=[{"code": "progressive_neurological_deficit"}])
+    assert leg.hold and referral(leg, "cauda_equina") == "emergency"
 
 
 def test_a_systemic_infection_holds() -> None:
