@@ -471,3 +471,15 @@ def test_new_bowel_dysfunction_holds_and_refers_as_an_emergency() -> None:
     out = planned({"code": "low_back_pain", "onset_days": 10}, findings=[{"code": "bowel_dysfunction"}])
     assert out["session"] == "hold"
     assert any(r["reason"] == "cauda_equina" and r["urgency"] == "emergency" for r in out["referrals"])
+
+
+def test_only_pain_after_the_trauma_makes_a_region_a_suspected_fracture() -> None:
+    out = planned({"code": "neck_pain", "onset_days": 3},
+                  {"code": "tendinopathy", "region": "elbow", "side": "left", "onset_days": 60},
+                  patient={"age": 40}, findings=[{"code": "recent_major_trauma", "days_ago": 3}])
+    assert at(out, "neck") == [] and home_touching(out, {"neck"}) == []
+    assert at(out, "elbow", "left") or at(out, "forearm", "left")
+    assert not any(r["region"] == "elbow" and r["max_pressure"] == "none" for r in out["restrictions"])
+    undated = planned({"code": "tendinopathy", "region": "elbow", "side": "left", "onset_days": 60},
+                      patient={"age": 40}, findings=[{"code": "recent_major_trauma"}])
+    assert any(r["region"] == "elbow" and r["max_pressure"] == "none" for r in undated["restrictions"])

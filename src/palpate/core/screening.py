@@ -377,19 +377,28 @@ class _Screener:
             if flag.referral is not None:
                 self.refer(flag.referral, because, flag.sources)
             if flag.suspected_fracture_at is not None:
-                ages = [f.days_ago for f in findings if f.code in involved_codes and f.days_ago is not None]
-                days = min(ages) if ages else None
-                for region, side in self.painful(flag.suspected_fracture_at, findings):
+                # Dated by the events that resolve (the trauma): the fracture is as young as the
+                # youngest report, and pain counts as after it up to the oldest; one undated report
+                # leaves both unknown, the safer reading (adding a report never narrows either).
+                dated = [f for f in findings if f.code in involved_codes and self.kb.rules[f.code].resolves]
+                ages = [f.days_ago for f in dated]
+                known = [a for a in ages if a is not None]
+                days = min(known) if known and len(known) == len(ages) else None
+                since = max(known) if known and len(known) == len(ages) else None
+                for region, side in self.painful(flag.suspected_fracture_at, findings, since):
                     suspected.append(ActiveFinding(SUSPECTED_FRACTURE, region, side, "red_flag", flag.label, days))
         return tuple(fired), suspected
 
-    def painful(self, which: str, findings: list[ActiveFinding]) -> list[tuple[str, str | None]]:
-        """The painful places a red flag makes suspected fractures: new_pain sites and, for
-        ``pain``, every presenting condition's region as well (planning policy §1.4-§1.5)."""
+    def painful(self, which: str, findings: list[ActiveFinding], since: float | None) -> list[tuple[str, str | None]]:
+        """The painful places a red flag makes suspected fractures (planning policy §1.4-§1.5): the
+        new_pain sites and, for ``pain``, each presenting condition's region where that pain is after
+        the trauma. Only a condition known to have begun before a dated trauma is left out; when
+        either date is missing the region counts (safety first)."""
         places: list[tuple[str, str | None]] = [(f.region, f.side) for f in findings
                                                 if f.code == "new_pain" and f.region is not None]
         if which == "pain":
-            places += [(c.region, c.side) for c in self.request.conditions]
+            places += [(c.region, c.side) for c in self.request.conditions
+                       if since is None or c.onset_days is None or c.onset_days <= since]
         return list(dict.fromkeys(places))
 
     def flag_fires(self, flag: RedFlag, findings: list[ActiveFinding]) -> bool:
