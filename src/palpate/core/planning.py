@@ -320,6 +320,10 @@ class _Planner:
             "restrictions": [r.to_json() for r in screened.restrictions],
             "referrals": [r.to_json() for r in screened.referrals]})
         self.left_out: list[LeftOut] = []
+        # Only the restrictions that can concern a kind of item are asked about it (the rule is still
+        # safety.breaks; this just spares it the techniques-only restrictions).
+        self.on_exercise = [r for r in self.restriction_data if r.get("exercise")]
+        self.on_therapy = [r for r in self.restriction_data if r.get("therapies")]
 
     def run(self) -> PlanResult:
         # Steps up to fit() look at the conditions and the last session only, never at findings, so
@@ -750,7 +754,8 @@ class _Planner:
 
     def breached(self, item: dict[str, Any]) -> tuple[str, ...]:
         """Why an item breaks the restrictions (palpate.core.safety), or () when it breaks none."""
-        return tuple(sorted({b for r in self.restriction_data if breaks(r, item) for b in r.get("because") or ()}))
+        relevant = self.on_exercise if "exercise" in item else self.on_therapy
+        return tuple(sorted({b for r in relevant if breaks(r, item) for b in r.get("because") or ()}))
 
     def complementary(self, tailoring: tuple[ConditionAssessment, ...],
                       conditions: tuple[ConditionAssessment, ...]) -> tuple[ComplementaryItem, ...]:

@@ -490,18 +490,23 @@ class _Screener:
     # -- assembling --------------------------------------------------------------------------------
 
     def restrictions(self) -> tuple[Restriction, ...]:
-        order, techniques, therapies = self.index.order, list(self.kb.techniques), list(self.kb.therapies)
-        out = [Restriction(region, side, tuple(sorted(techs, key=techniques.index)), cap, severity,
+        order = self.index.order
+        technique_rank = {t: i for i, t in enumerate(self.kb.techniques)}
+        therapy_rank = {t: i for i, t in enumerate(self.kb.therapies)}
+        out = [Restriction(region, side, tuple(sorted(techs, key=technique_rank.__getitem__)), cap, severity,
                            tuple(sorted(because)), tuple(sorted(sources)), tuple(sorted(detail)), exercise,
-                           tuple(sorted(treats, key=therapies.index)))
+                           tuple(sorted(treats, key=therapy_rank.__getitem__)))
                for (region, side, techs, cap, severity, exercise, treats), (because, sources, detail) in self.raw.items()]
         # A restriction that another at the same place already contains, for the same reasons (the
         # segment of a suspected ankle fracture reaching the suspected foot), would only repeat it.
-        out = [r for r in out if not any(other is not r and _contains(other, r) for other in out)]
+        by_place: dict[tuple[str, str | None], list[Restriction]] = {}
+        for restriction in out:
+            by_place.setdefault((restriction.region, restriction.side), []).append(restriction)
+        out = [r for r in out if not any(other is not r and _contains(other, r) for other in by_place[(r.region, r.side)])]
         return tuple(sorted(out, key=lambda r: (order[r.region], SIDE_ORDER[r.side], RANK[r.max_pressure],
                                                 SEVERITIES.index(r.severity),
-                                                tuple(techniques.index(t) for t in r.techniques),
-                                                not r.exercise, tuple(therapies.index(t) for t in r.therapies),
+                                                tuple(technique_rank[t] for t in r.techniques),
+                                                not r.exercise, tuple(therapy_rank[t] for t in r.therapies),
                                                 r.because)))
 
     def caps(self, restrictions: tuple[Restriction, ...]) -> Mapping[Cell, Mapping[str, tuple[str, tuple[int, ...]]]]:
