@@ -511,8 +511,14 @@ class _Screener:
 
     def caps(self, restrictions: tuple[Restriction, ...]) -> Mapping[Cell, Mapping[str, tuple[str, tuple[int, ...]]]]:
         caps: dict[Cell, dict[str, tuple[str, tuple[int, ...]]]] = {}
+        covered: dict[tuple[str, str | None], tuple[Cell, ...]] = {}
         for number, restriction in enumerate(restrictions):
-            for cell in cells(self.index, restriction.region, restriction.side):
+            if not restriction.techniques:
+                continue
+            place = (restriction.region, restriction.side)
+            if place not in covered:
+                covered[place] = cells(self.index, *place)
+            for cell in covered[place]:
                 at = caps.setdefault(cell, {})
                 for technique in restriction.techniques:
                     current, by = at.get(technique, NO_CAP)
