@@ -275,7 +275,7 @@ def test_hold_means_nothing_at_all_explained_by_a_referral(payload: dict[str, An
 def test_proceed_means_nothing_in_the_screen_applies_and_modify_says_what_did(payload: dict[str, Any]) -> None:
     out = plan_request(payload)
     treated = {(i["region"], i["side"]) for i in out["plan"]} | {(c["region"], c["side"]) for c in out["conditions"]}
-    treated |= {place for h in out["home_program"] for place in exercise_places(h)}
+    treated |= {(h["region"], h["side"]) for h in out["home_program"]}
     covered = any(covers_place(r, region, side) for r in out["restrictions"] for region, side in treated)
     if out["session"] == "modify":
         assert out["adjustments"] or out["left_out"] or out["positioning"] or out["referrals"] or covered

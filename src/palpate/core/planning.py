@@ -359,9 +359,11 @@ class _Planner:
             self.warnings.append(f"Manual time today is {total} min, under the clinic's "
                                  f"{self.policy.session_minutes_min}-minute minimum session (expected in an "
                                  "inflammatory phase, or where restrictions leave little to work).")
-        # Where the plan acts: its soft-tissue cells (before the screen), the conditions' places and
-        # every place a home exercise moves or loads.
-        places = would_treat | {place for h in home for place in self.exercise_places(h)}
+        # The regions the plan treats or would have treated: its soft-tissue cells (before the
+        # screen), the conditions' places (where their therapies are applied) and the regions the home
+        # exercises are for. A region an exercise only loads is not treated; a restriction that closes
+        # it to exercise has already left the exercise out, which counts as a change.
+        places = would_treat | {(h.region, h.side) for h in home}
         session = "hold" if s.hold else "modify" if (
             s.referrals or adjustments or self.left_out or s.positioning
             or self.restriction_covers(places)) else "proceed"
@@ -369,11 +371,6 @@ class _Planner:
         return PlanResult(session, s, items, tuple(adjustments), complementary, home, conditions,
                           tuple(dict.fromkeys(self.warnings)), advice, self.request.request_id,
                           self.request.policy_overrides, tuple(self.left_out))
-
-    def exercise_places(self, home: HomeExercise) -> list[Cell]:
-        exercise = self.kb.exercise_index[home.exercise]
-        return [(region, side) for region in dict.fromkeys((home.region, *exercise.regions, *exercise.loads))
-                for side in sides_for(self.index, region, home.side)]
 
     def restriction_covers(self, places: Iterable[Cell]) -> bool:
         """Planning policy §1.8: does any restriction cover a region the plan treats or would have?"""
