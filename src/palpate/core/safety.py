@@ -194,7 +194,7 @@ def describe_restriction(restriction: RestrictionData) -> str:
         parts.append(f"no {join_or(techniques)} at the {place}" if cap == "none"
                      else f"{label(cap).lower()} pressure at most for {join_or(techniques)} at the {place}")
     if restriction.get("exercise"):
-        parts.append(f"no exercise that moves the {place}")
+        parts.append(f"no exercise that moves or loads the {place}")
     therapies = [label(t).lower() for t in restriction.get("therapies") or ()]
     if therapies:
         parts.append(f"no {join_or(therapies)} at the {place}")
