@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from math import ceil
 from typing import Any
 
@@ -314,16 +315,25 @@ class _Planner:
         self.screened = screened
         self.warnings: list[str] = list(screened.notes)
         self.by_irritability = {spec.irritability: code for code, spec in kb.phases.items()}
-        # The screen's restrictions in the contract's shape, for the one rule of palpate.core.safety.
-        self.restriction_data = effective_restrictions({
-            "session": "hold" if screened.hold else None,
-            "restrictions": [r.to_json() for r in screened.restrictions],
-            "referrals": [r.to_json() for r in screened.referrals]})
         self.left_out: list[LeftOut] = []
-        # Only the restrictions that can concern a kind of item are asked about it (the rule is still
-        # safety.breaks; this just spares it the techniques-only restrictions).
-        self.on_exercise = [r for r in self.restriction_data if r.get("exercise")]
-        self.on_therapy = [r for r in self.restriction_data if r.get("therapies")]
+
+    @cached_property
+    def on_exercise(self) -> list[dict[str, Any]]:
+        """The restrictions that can concern a home exercise (the rule is still safety.breaks)."""
+        return [r for r in self.restriction_data if r.get("exercise")]
+
+    @cached_property
+    def on_therapy(self) -> list[dict[str, Any]]:
+        """The restrictions that can concern a complementary therapy."""
+        return [r for r in self.restriction_data if r.get("therapies")]
+
+    @cached_property
+    def restriction_data(self) -> list[dict[str, Any]]:
+        """The screen's restrictions in the contract's shape, for the one rule of palpate.core.safety."""
+        s = self.screened
+        return effective_restrictions({"session": "hold" if s.hold else None,
+                                       "restrictions": [r.to_json() for r in s.restrictions],
+                                       "referrals": [r.to_json() for r in s.referrals]})
 
     def run(self) -> PlanResult:
         # Steps up to fit() look at the conditions and the last session only, never at findings, so
