@@ -44,7 +44,7 @@ def test_it_answers_the_contract_for_a_safe_elbow_with_a_wound_on_the_other_arm(
     code, out, err = run(capsys, monkeypatch, json.dumps(SAFE_2))
     assert (code, err) == (0, "")
     answer = json.loads(out)
-    assert answer["contract"] == "palpate.plan/1" and answer["kb_version"] == "2026.1"
+    assert answer["contract"] == "palpate.plan/1" and answer["kb_version"] == "2026.2"
     assert answer["session"] in ("proceed", "modify")
     assert not [i for i in answer["plan"] if (i["region"], i["side"]) == ("forearm", "right")]
     assert [i for i in answer["plan"] if (i["technique"], i["region"], i["side"]) == ("friction", "elbow", "left")]
@@ -183,3 +183,24 @@ def test_a_clinic_policy_in_the_request_changes_the_thresholds(capsys: Any, monk
     assert json.loads(run(capsys, monkeypatch, json.dumps(payload))[1])["session"] == "proceed"
     strict = {**payload, "policy": {"fever_c": 37.8}}
     assert json.loads(run(capsys, monkeypatch, json.dumps(strict))[1])["session"] == "hold"
+
+
+@pytest.mark.parametrize(("setting", "value", "bound"), [("fever_c", 39.0, "38.5"), ("bp_systolic", 220, "180"),
+                                                         ("proliferative_max_days", 7, "21"),
+                                                         ("incision_healed_days", 0, "14")])
+def test_a_setting_outside_its_safe_bound_exits_2_naming_the_bound(capsys: Any, monkeypatch: Any, setting: str,
+                                                                    value: float, bound: str) -> None:
+    payload = {"conditions": [{"code": "low_back_pain", "onset_days": 30}], "policy": {setting: value}}
+    status, out, err = run(capsys, monkeypatch, json.dumps(payload))
+    assert (status, out) == (2, "")
+    error = error_of(err)
+    assert (error["code"], error["path"]) == ("out_of_range", f"policy.{setting}") and bound in error["message"]
+
+
+def test_a_condition_at_a_region_where_it_cannot_occur_exits_2_listing_the_allowed_regions(
+        capsys: Any, monkeypatch: Any) -> None:
+    payload = {"conditions": [{"code": "bursitis", "region": "forearm", "side": "left", "onset_days": 30}]}
+    status, out, err = run(capsys, monkeypatch, json.dumps(payload))
+    assert (status, out) == (2, "")
+    error = error_of(err)
+    assert error["path"] == "conditions[0].region" and "shoulder" in error["message"] and "knee" in error["message"]

@@ -28,7 +28,7 @@ def failure(docs: dict[str, Any]) -> KnowledgeBaseError:
 
 def test_it_loads_once_and_reports_its_version() -> None:
     assert knowledge_base() is knowledge_base()
-    assert knowledge_base().version == KB_VERSION == "2026.1"
+    assert knowledge_base().version == KB_VERSION == "2026.2"
 
 
 def test_every_vocabulary_code_is_in_the_knowledge_base() -> None:
@@ -145,6 +145,35 @@ def test_policy_settings_show_defaults_units_sources_and_unverified_labels() -> 
      "therapies.cold.when.phases[0]", "unknown code 'acute'"),
     ("sources.yaml", lambda d: d["sources"]["mayo"].update(grade="D"),
      "sources.mayo.grade", "not one of"),
+    # Policy version 2 data: restrictions on exercise and therapies, where conditions occur, bounds.
+    ("contraindications.yaml", lambda d: d["rules"]["burn"]["effects"][0].update(techniques=[], therapies=[]),
+     "rules.burn.effects[0]", "name at least one"),
+    ("contraindications.yaml", lambda d: d["rules"]["tumour"]["effects"][0].update(therapies=["massage"]),
+     "rules.tumour.effects[0].therapies[0]", "unknown code 'massage'"),
+    ("contraindications.yaml", lambda d: d["lower_limb_dvt_window"]["effects"][0].update(spread="site"),
+     "lower_limb_dvt_window.effects", "spread 'limb'"),
+    ("contraindications.yaml", lambda d: d["lower_limb_dvt_window"].update(after=["open_wound", "fever"]),
+     "lower_limb_dvt_window.after[1]", "unknown code 'fever'"),
+    ("regions.yaml", lambda d: d["regions"]["wrist"].pop("from_trunk"),
+     "regions.wrist.from_trunk", "required key is missing"),
+    ("regions.yaml", lambda d: d["regions"]["neck"].update(from_trunk=0),
+     "regions.neck.from_trunk", "only limb regions"),
+    ("conditions.yaml", lambda d: d["conditions"]["bursitis"].update(regions=["elbow", "elbows"]),
+     "conditions.bursitis.regions[1]", "unknown code 'elbows'"),
+    ("conditions.yaml", lambda d: d["conditions"]["neck_pain"].update(regions=["upper_back"]),
+     "conditions.neck_pain.default_region", "one of the condition's regions"),
+    ("conditions.yaml", lambda d: d["conditions"]["neck_pain"]["icd10_family"][0].update(prefix="cervicalgia"),
+     "conditions.neck_pain.icd10_family[0].prefix", "not the start of an ICD-10-CM code"),
+    ("conditions.yaml", lambda d: d["acute_injury"].update(conditions=["muscle_strain", "sprain"]),
+     "acute_injury.conditions[1]", "unknown code 'sprain'"),
+    ("exercises.yaml", lambda d: d["exercises"]["heel_raise"].update(loads=["calf"]),
+     "exercises.heel_raise.loads[0]", "already one of the exercise's regions"),
+    ("policy.yaml", lambda d: d["settings"]["fever_c"].pop("bound_sources"),
+     "settings.fever_c.bound_sources", "required key is missing"),
+    ("screens.yaml", lambda d: d["red_flags"]["major_trauma"].update(suspected_fracture_at="everywhere"),
+     "red_flags.major_trauma.suspected_fracture_at", "not one of"),
+    ("screens.yaml", lambda d: d["red_flags"]["cancer_history_with_spinal_pain"].update(all_of=["pain_at:spleen"]),
+     "red_flags.cancer_history_with_spinal_pain.all_of[0]", "unknown region"),
 ])
 def test_a_broken_file_fails_naming_the_file_the_key_and_the_problem(file: str, mutate: Any, key: str,
                                                                      problem: str) -> None:
@@ -160,7 +189,7 @@ def test_a_file_from_another_knowledge_base_version_is_refused() -> None:
     docs = documents()
     docs["screens.yaml"]["kb_version"] = "2025.9"
     error = failure(docs)
-    assert (error.file, error.key) == ("screens.yaml", "kb_version") and "2026.1" in error.problem
+    assert (error.file, error.key) == ("screens.yaml", "kb_version") and "2026.2" in error.problem
 
 
 def test_a_missing_file_is_named() -> None:
@@ -185,3 +214,14 @@ def test_the_packaged_documents_build_an_equal_knowledge_base() -> None:
     rebuilt = build_kb(documents())
     assert rebuilt.rules == knowledge_base().rules
     assert rebuilt.exercises == knowledge_base().exercises
+
+
+def test_the_safe_bounds_of_planning_policy_1_7_are_knowledge_base_data() -> None:
+    settings = {s.key: s for s in policy_settings()}
+    assert (settings["fever_c"].min, settings["fever_c"].max) == (37.5, 38.5)
+    assert (settings["bp_systolic"].min, settings["bp_systolic"].max) == (160, 180)
+    assert (settings["bp_diastolic"].min, settings["bp_diastolic"].max) == (100, 110)
+    assert settings["proliferative_max_days"].min == 21 and settings["incision_healed_days"].min == 14
+    for setting in settings.values():
+        assert setting.bound_sources and setting.bound_note, setting.key
+        assert setting.min <= setting.default <= setting.max

@@ -130,17 +130,23 @@ def test_post_operative_scar_work_waits_for_a_closed_incision_at_two_weeks() -> 
     open_scar = planned({"code": "post_operative", "region": "knee", "side": "left", "surgery_days_ago": 30,
                          "incision_closed": False})
     assert not items(open_scar, region="knee") and open_scar["plan"]
-    assert open_scar["session"] == "proceed"
+    # Planning policy v2 §1.8: the open incision's restriction covers the knee the plan would have
+    # treated, so the session is modified, not "nothing found".
+    assert open_scar["session"] == "modify"
 
 
 def test_every_condition_gets_a_plan_in_every_phase_when_nothing_restricts() -> None:
     kb = knowledge_base()
     for code in kb.conditions:
         for irritability in ("high", "moderate", "low"):
-            region = kb.conditions[code].default_region or "knee"
-            condition = {"code": code, "region": region, "irritability": irritability}
+            spec = kb.conditions[code]
+            region = spec.default_region or ("knee" if "knee" in spec.regions else spec.regions[0])
+            condition: dict[str, Any] = {"code": code, "region": region, "irritability": irritability}
             if kb.regions.regions[region].paired:
                 condition["side"] = "left"
+            if code == "post_operative":
+                # A healed incision outside the 4-week leg window: nothing left to screen.
+                condition.update(surgery_days_ago=60, incision_closed=True)
             out = planned(condition)
             assert out["plan"] and out["session"] == "proceed", (code, irritability)
 
@@ -285,7 +291,7 @@ def test_plan_items_carry_rationale_evidence_and_billing_code() -> None:
     assert friction["for"] == "tendinopathy" and friction["cpt"] == "97140"
     assert any("Cochrane" in e for e in friction["evidence"]) and "policy" in friction["evidence"]
     assert "Remodelling" in friction["rationale"]
-    assert out["contract"] == "palpate.plan/1" and out["kb_version"] == "2026.1"
+    assert out["contract"] == "palpate.plan/1" and out["kb_version"] == "2026.2"
 
 
 def test_the_typed_api_returns_a_frozen_result_with_a_json_form() -> None:
@@ -298,9 +304,9 @@ def test_the_typed_api_returns_a_frozen_result_with_a_json_form() -> None:
 
 
 def test_a_clinic_policy_passed_to_the_api_is_used() -> None:
-    clinic = apply_overrides(default_policy(), {"inflammatory_max_days": 2})
-    result = plan(parse_request({"conditions": [tendon(onset_days=4)]}), clinic)
-    assert result.conditions[0].phase == "proliferative"
+    clinic = apply_overrides(default_policy(), {"inflammatory_max_days": 8})
+    result = plan(parse_request({"conditions": [tendon(onset_days=7)]}), clinic)
+    assert result.conditions[0].phase == "inflammatory"
 
 
 def test_the_same_request_gives_byte_identical_output() -> None:

@@ -68,4 +68,7 @@ def test_tendons_relate_to_their_muscles_and_surroundings_avoid_the_site() -> No
     assert surrounding(INDEX, "shoulder") == ("upper_back", "upper_arm")
     assert surrounding(INDEX, "thigh") == ("hip", "gluteal", "knee")
     assert proximal(INDEX, "ankle") == ("calf",)
-    assert proximal(INDEX, "lower_back") == ("upper_back", "pelvis")
+    # Planning policy v2 §2: a trunk or spine site is its own proximal region.
+    assert proximal(INDEX, "lower_back") == ("lower_back",)
+    assert proximal(INDEX, "neck") == ("neck",)
+    assert proximal(INDEX, "hip") == ("pelvis",)

@@ -82,3 +82,50 @@ def test_it_grows_the_percentage_with_the_measured_degrees(key: tuple[str, str],
     low, high = sorted((a, b))
     assert percent_of_normal(joint, motion, low) <= percent_of_normal(joint, motion, high)
     assert percent_of_normal(joint, motion, VA_TABLE[key]) == 100.0
+
+
+def test_a_measurement_beyond_the_physiological_limit_is_refused_naming_the_limit() -> None:
+    from palpate.core.measures import check_rom, rom_limit
+
+    with pytest.raises(InputError) as caught:
+        check_rom("shoulder", "flexion", 350)
+    assert (caught.value.code, caught.value.path) == ("out_of_range", "degrees")
+    assert "200" in caught.value.message and "UNVERIFIED" in caught.value.message
+    assert check_rom("shoulder", "flexion", 185) == 185  # hypermobile, not impossible
+    assert rom_limit("shoulder", "flexion").status is Status.UNVERIFIED
+
+
+def test_every_normal_motion_has_a_limit_that_never_refuses_a_normal_value() -> None:
+    from palpate.core.measures import check_rom
+
+    for reference in rom_references():
+        for norm in reference.norms:
+            assert check_rom(norm.joint, norm.motion, norm.end) == norm.end
+
+
+@pytest.mark.parametrize(("args", "error", "path"), [
+    (("neck", "flexion", 30), "unknown_joint", "joint"),
+    (("shoulder", "circumduction", 30), "unknown_motion", "motion"),
+    (("shoulder", "flexion", -5), "out_of_range", "degrees"),
+    (("shoulder", "flexion", "90"), "wrong_type", "degrees"),
+])
+def test_check_rom_refuses_bad_input_with_a_path(args: tuple[object, ...], error: str, path: str) -> None:
+    from palpate.core.measures import check_rom
+
+    with pytest.raises(InputError) as caught:
+        check_rom(*args)  # type: ignore[arg-type]
+    assert (caught.value.code, caught.value.path) == (error, path)
+
+
+def test_a_limit_below_a_normal_end_is_a_knowledge_base_error() -> None:
+    import copy
+
+    from palpate.core.errors import KnowledgeBaseError
+    from palpate.core.kb.loader import load_yaml
+    from palpate.core.measures.catalogue import build_rom_catalogue
+
+    data = copy.deepcopy(load_yaml("rom_norms.yaml"))
+    data["physiological_limits"]["joints"]["elbow"]["flexion"] = 140
+    with pytest.raises(KnowledgeBaseError) as caught:
+        build_rom_catalogue(data, "rom_norms.yaml")
+    assert "elbow.flexion" in caught.value.key and "145" in caught.value.problem

@@ -112,3 +112,35 @@ def test_no_planned_item_breaks_the_restrictions_the_engine_gave_with_it() -> No
     restrictions = effective_restrictions(answer)
     for item in answer["plan"]:
         assert not any(breaks(r, item) for r in restrictions), item
+
+
+def test_an_exercise_breaks_a_restriction_at_a_region_it_only_loads() -> None:
+    from palpate.core.kb.clinical import knowledge_base
+
+    heel_raise = knowledge_base().exercise_index["heel_raise"]
+    assert "hip" in heel_raise.loads and "hip" not in heel_raise.regions
+    hip = {"region": "hip", "side": "right", "techniques": [], "max_pressure": "none", "severity": "absolute",
+           "because": ["suspected_fracture"], "exercise": True}
+    assert breaks(hip, {"exercise": "heel_raise", "region": "calf", "side": "right"})
+    assert not breaks(hip, {"exercise": "heel_raise", "region": "calf", "side": "left"})
+
+
+def test_an_exercise_for_a_midline_region_loads_paired_regions_on_both_sides() -> None:
+    wrist = {"region": "wrist", "side": "left", "techniques": [], "max_pressure": "none", "severity": "absolute",
+             "because": ["recent_fracture"], "exercise": True}
+    assert breaks(wrist, {"exercise": "bird_dog", "region": "lower_back", "side": None})
+    assert not breaks(wrist, {"exercise": "pelvic_tilt", "region": "lower_back", "side": None})
+
+
+def test_the_planner_decides_home_exercises_and_therapies_by_the_same_rule() -> None:
+    answer = plan_request({"conditions": [{"code": "ligament_sprain", "region": "ankle", "side": "left", "onset_days": 12},
+                                          {"code": "neck_pain", "onset_days": 40}],
+                           "findings": [{"code": "recent_fracture", "region": "ankle", "side": "left", "days_ago": 12}]})
+    restrictions = effective_restrictions(answer)
+    assert answer["home_program"] and answer["complementary"]
+    for home in answer["home_program"]:
+        assert not any(breaks(r, home) for r in restrictions), home
+    for entry in answer["complementary"]:
+        for place in entry["at"]:
+            assert not any(breaks(r, {"therapy": entry["therapy"], **place}) for r in restrictions), entry
+    assert {x["kind"] for x in answer["left_out"]} == {"exercise", "therapy"}

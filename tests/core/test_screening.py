@@ -130,6 +130,10 @@ def test_a_progressive_deficit_with_back_pain_is_cauda_equina_and_without_it_a_s
     neck = screened(conditions=[{"code": "neck_pain"}], findings=[{"code": "progressive_neurological_deficit"}])
     assert neck.hold and referral(neck, "neurological_deficit") == "same_day"
     assert not any(r.reason == "cauda_equina" for r in neck.referrals)
+    # Planning policy v2 §1.1: with leg pain too.
+    leg = screened(conditions=[{"code": "muscle_tightness", "region": "calf", "side": "left"}],
+                   findings=[{"code": "progressive_neurological_deficit"}])
+    assert leg.hold and referral(leg, "cauda_equina") == "emergency"
 
 
 def test_a_systemic_infection_holds() -> None:
@@ -158,7 +162,14 @@ def test_an_unhealed_incision_blocks_and_a_healed_one_does_not() -> None:
         assert ("knee", "right", tuple(ALL), "none") in restrictions(result), unhealed
     healed = screened(findings=[{"code": "surgical_incision", "region": "knee", "side": "right", "days_ago": 14,
                                  "closed": True}])
-    assert healed.restrictions == () and any("Healed incision" in note for note in healed.notes)
+    assert not [r for r in healed.restrictions if r.region == "knee"]
+    assert any("Healed incision" in note for note in healed.notes)
+    # Planning policy v2 §1.2: still within 4 weeks of leg surgery, that leg is light only.
+    assert {(r.region, r.side, r.max_pressure) for r in healed.restrictions} == {
+        ("lower_limb", "right", "none"), ("lower_limb", "right", "light")}
+    old = screened(findings=[{"code": "surgical_incision", "region": "knee", "side": "right", "days_ago": 40,
+                              "closed": True}])
+    assert old.restrictions == ()
 
 
 def test_a_post_operative_condition_brings_its_own_incision() -> None:
@@ -167,11 +178,15 @@ def test_a_post_operative_condition_brings_its_own_incision() -> None:
     assert any(f.code == "surgical_incision" and f.origin == "condition" for f in fresh.findings)
 
 
-def test_acute_inflammation_allows_only_light_effleurage_at_the_site() -> None:
+def test_acute_inflammation_leaves_the_site_untouched_and_allows_only_light_effleurage_proximal_to_it() -> None:
+    # Planning policy v2 §1.2: nothing over the inflamed tissue itself.
     result = screened(findings=[{"code": "acute_inflammation", "region": "knee", "side": "left"}])
     assert restrictions(result) == [
-        ("knee", "left", ("petrissage", "friction", "myofascial_release", "trigger_point"), "none"),
-        ("knee", "left", ("effleurage",), "light")]
+        ("thigh", "left", ("petrissage", "friction", "myofascial_release", "trigger_point"), "none"),
+        ("thigh", "left", ("effleurage",), "light"),
+        ("knee", "left", tuple(ALL), "none")]
+    site = next(r for r in result.restrictions if r.region == "knee")
+    assert not site.exercise and set(site.therapies) >= {"heat", "cold", "electrical_stimulation"}
 
 
 @pytest.mark.parametrize("code", ["varicose_veins", "sensory_loss"])
@@ -181,9 +196,11 @@ def test_varicose_veins_and_sensory_loss_forbid_friction_and_trigger_points_and_
                                     ("calf", "left", ("effleurage", "petrissage", "myofascial_release"), "light")]
 
 
-def test_lymphoedema_caps_the_whole_limb_on_its_side() -> None:
+def test_lymphoedema_allows_only_light_effleurage_on_the_whole_limb_on_its_side() -> None:
     result = screened(findings=[{"code": "lymphoedema", "region": "forearm", "side": "left"}])
-    assert {(r.region, r.side) for r in result.restrictions} == {("upper_limb", "left")}
+    assert restrictions(result) == [
+        ("upper_limb", "left", ("petrissage", "friction", "myofascial_release", "trigger_point"), "none"),
+        ("upper_limb", "left", ("effleurage",), "light")]
 
 
 def test_a_finding_may_name_a_group_with_a_side_or_the_whole_body() -> None:
@@ -209,9 +226,12 @@ def test_a_patient_who_cannot_give_feedback_is_flagged_from_the_patient_record_t
     assert any(f.code == "cannot_give_feedback" and f.origin == "patient" for f in result.findings)
 
 
-def test_severe_osteoporosis_caps_spine_and_chest_only() -> None:
+def test_severe_osteoporosis_caps_spine_chest_hips_and_gluteal_light_and_deep_pressure_everywhere() -> None:
     result = screened(findings=[{"code": "severe_osteoporosis"}])
-    assert {(r.region, r.side) for r in result.restrictions} == {("spine", None), ("chest", None)}
+    assert {(r.region, r.side, r.max_pressure) for r in result.restrictions} == {
+        (region, side, cap) for region, side in (("spine", None), ("chest", None), ("hip", "left"), ("hip", "right"),
+                                                 ("gluteal", "left"), ("gluteal", "right"))
+        for cap in ("none", "light")} | {("whole_body", None, "moderate")}
     assert not result.referrals
 
 
@@ -229,8 +249,10 @@ def test_a_tumour_site_is_blocked_and_implies_active_cancer() -> None:
 
 def test_pregnancy_caps_abdomen_and_legs_on_both_sides_and_notes_positioning() -> None:
     result = screened(patient={"pregnancy_weeks": 24})
-    assert {(r.region, r.side) for r in result.restrictions} == {
+    assert {(r.region, r.side) for r in result.restrictions if r.techniques} == {
         ("abdomen", None), ("thigh", "left"), ("thigh", "right"), ("calf", "left"), ("calf", "right")}
+    assert [(r.region, r.therapies) for r in result.restrictions if not r.techniques] == [
+        ("whole_body", ("electrical_stimulation",))]
     assert any("Side-lying" in p for p in result.positioning)
     assert not result.referrals
 
@@ -247,8 +269,16 @@ def test_a_positive_ottawa_ankle_rule_blocks_that_ankle_and_foot_and_asks_for_an
     result = screened(screens={"ottawa_ankle": {"side": "right", "malleolar_zone_pain": True,
                                                 "lateral_malleolus_tenderness": True}})
     assert result.ottawa[0].positive
-    assert {(r.region, r.side) for r in result.restrictions} == {("ankle", "right"), ("foot", "right")}
+    # Planning policy v2 §1.5: a suspected fracture at the ankle and foot, treated like a known one
+    # (the limb segment, and the 4-week leg window).
+    blocked = {(r.region, r.side) for r in result.restrictions if r.max_pressure == "none" and len(r.techniques) == 5}
+    assert blocked == {("ankle", "right"), ("foot", "right")}
+    assert ("calf", "right", tuple(ALL), "moderate") in restrictions(result)
+    assert ("lower_limb", "right", ("effleurage", "petrissage", "myofascial_release"), "light") in restrictions(result)
+    assert all(r.side == "right" for r in result.restrictions)
     assert referral(result, "suspected_fracture") == "same_day"
+    assert [(f.code, f.region) for f in result.findings] == [("suspected_fracture", "ankle"),
+                                                             ("suspected_fracture", "foot")]
 
 
 @pytest.mark.parametrize("answers", [
@@ -279,37 +309,53 @@ def test_a_history_of_cancer_with_night_pain_or_weight_loss_caps_the_spine_and_r
     assert referral(result, "red_flag_spine") == "same_day"
 
 
-def test_a_history_of_cancer_alone_blocks_nothing() -> None:
-    assert screened(findings=[{"code": "history_of_cancer"}]).restrictions == ()
+def test_a_history_of_cancer_without_spinal_pain_blocks_nothing() -> None:
+    elbow = {"code": "tendinopathy", "region": "elbow", "side": "left", "onset_days": 30}
+    result = screened(conditions=[elbow], findings=[{"code": "history_of_cancer"}])
+    assert result.restrictions == () and result.referrals == ()
+
+
+def test_a_history_of_cancer_with_spinal_pain_caps_the_spine_and_refers_routinely() -> None:
+    result = screened(findings=[{"code": "history_of_cancer"}])
+    assert restrictions(result) == [("spine", None, tuple(ALL), "light")]
+    assert referral(result, "red_flag_spine") == "routine"
 
 
 def test_minor_trauma_is_a_red_flag_only_in_an_older_or_osteoporotic_patient() -> None:
     assert screened(patient={"age": 35}, findings=[{"code": "recent_minor_trauma"}]).referrals == ()
     older = screened(patient={"age": 67}, findings=[{"code": "recent_minor_trauma"}])
-    assert referral(older, "red_flag_spine") == "same_day"
+    assert referral(older, "suspected_fracture") == "same_day"
     fragile = screened(patient={"age": 35}, findings=[{"code": "recent_minor_trauma"},
                                                        {"code": "severe_osteoporosis"}])
-    assert referral(fragile, "red_flag_spine") == "same_day"
+    assert referral(fragile, "suspected_fracture") == "same_day"
 
 
 def test_major_trauma_is_a_red_flag_at_any_age() -> None:
     result = screened(patient={"age": 25}, findings=[{"code": "recent_major_trauma"}])
-    assert restrictions(result) == [("spine", None, tuple(ALL), "light")]
+    assert ("spine", None, tuple(ALL), "light") in restrictions(result)
+    # Planning policy v2 §1.5: the painful region (the upper back here) is a suspected fracture.
+    assert ("upper_back", None, tuple(ALL), "none") in restrictions(result)
+    assert referral(result, "suspected_fracture") == "same_day"
+    cleared = screened(patient={"age": 25}, findings=[{"code": "recent_major_trauma", "cleared": True}])
+    assert cleared.restrictions == () and cleared.referrals == ()
 
 
-def test_new_thoracic_pain_in_severe_osteoporosis_caps_the_spine_at_light_and_refers_today() -> None:
-    # planning-policy §1.4: "nothing deeper than light at the spine, referral" (not a full block).
+def test_new_thoracic_pain_in_severe_osteoporosis_is_a_suspected_fracture_and_caps_the_spine() -> None:
+    # Planning policy v2 §1.4: nothing deeper than light at the spine, referral; §1.5: the painful
+    # site itself is a suspected fracture, treated like a known one.
     result = screened(findings=[{"code": "severe_osteoporosis"}, {"code": "new_pain", "region": "upper_back"}])
     assert referral(result, "red_flag_spine") == "same_day"
+    assert referral(result, "suspected_fracture") == "same_day"
     assert ("spine", None, tuple(ALL), "light") in restrictions(result)
-    assert not [r for r in restrictions(result) if r[0] == "upper_back" and r[3] == "none" and r[2] == tuple(ALL)]
+    assert ("upper_back", None, tuple(ALL), "none") in restrictions(result)
 
 
 def test_new_limb_pain_in_severe_osteoporosis_is_treated_as_a_possible_fracture() -> None:
     result = screened(findings=[{"code": "severe_osteoporosis"}, {"code": "new_pain", "region": "hip", "side": "left"}])
     assert referral(result, "suspected_fracture") == "same_day"
     assert ("hip", "left", tuple(ALL), "none") in restrictions(result)
-    assert not [r for r in restrictions(result) if r[0] == "hip" and r[1] == "right"]
+    assert not [r for r in restrictions(result) if r[0] == "hip" and r[1] == "right" and r[3] == "none"
+                and r[2] == tuple(ALL)]
 
 
 def test_new_pain_alone_is_capped_light_and_referred_routinely() -> None:

@@ -23,10 +23,11 @@ def test_every_kind_lists_codes_with_words_and_no_code_is_its_own_label(kind: st
 def test_every_code_a_screen_can_give_as_a_reason_has_words() -> None:
     kb = knowledge_base()
     codes = [*kb.rules, *(f.code for f in kb.red_flags), *kb.ottawa, "session_hold",
-             "leg_symptoms_after_immobilisation"]
+             "leg_symptoms_after_immobilisation", "wells_leg_signs", "dvt_risk_window"]
     codes += [f"wells_{v}_{band.category}" for v, spec in kb.wells.versions.items() for band in spec.bands]
     referral_reasons = {r.referral.reason for r in kb.rules.values() if r.referral} | {
-        f.referral.reason for f in kb.red_flags if f.referral}
+        f.referral.reason for f in kb.red_flags if f.referral} | {o.referral.reason for o in kb.ottawa.values()} | {
+        kb.wells.block_referral.reason, kb.wells.leg_referral.reason, kb.wells.sign_referral.reason}
     for code in codes:
         assert vocabulary.knows(code), code
     for reason in referral_reasons:

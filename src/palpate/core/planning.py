@@ -1,29 +1,38 @@
 """Today's soft-tissue session: tailored to each condition, then made safe by the screen.
 
-Pipeline for one patient (planning-policy.md §2-§4):
+Pipeline for one patient (planning-policy.md version 2, §2-§4):
 
-1. ``screen`` the patient (holds, restrictions, referrals; see screening.py).
-2. Per condition, find the healing phase and irritability (explicit irritability wins; otherwise
-   the more irritable of onset and pain; otherwise the moderate default) and lay out the phase's
-   template items at the site, its related muscles, its surroundings or proximal to it.
+1. ``screen`` the patient (holds, restrictions, referrals, suspected fractures; see screening.py).
+2. Per condition, find the healing phase and irritability: the therapist's irritability wins, except
+   that an acute tissue injury is never made less conservative than its time since onset; without
+   it, the more irritable of onset and pain; otherwise the moderate default. Lay out the phase's
+   template items at the site, its related muscles, its surroundings or proximal to it (a trunk
+   site is its own proximal region; the head is never worked for a neck condition).
 3. Tailor pressure: the phase ceiling, one level down after high soreness, one level up after
-   low soreness with good relief (never past the ceiling), capped by the reported tolerance.
+   low soreness with good relief (never past the ceiling), capped by the reported tolerance; after
+   severe soreness no friction or trigger point, and a prompt to re-assess.
 4. Merge duplicates across conditions; apply each condition's guards (an inflammatory site gets
-   light effleurage only, whoever plans there); fit the session length (a clinic setting).
-5. Apply the restrictions: forbidden techniques are replaced by a gentler allowed one where the
-   restriction allows it, otherwise dropped; pressures are capped. Every change is recorded, and
-   ``session`` is ``modify`` exactly when a restriction changed something, ``hold`` when the screen
-   holds (then the plan is empty), ``proceed`` otherwise.
-6. Add complementary therapies and a home programme that avoid every blocked site.
+   light effleurage only, whoever plans there); fit the session length (a clinic setting) without
+   cutting any dose below its shortest sourced length.
+5. Apply the screen: a condition at a recently fractured region is brought to the fracture's phase;
+   forbidden techniques are replaced by a gentler allowed one where the restriction allows it,
+   otherwise dropped; pressures are capped. Every change is recorded.
+6. Add complementary therapies and a home programme, each item checked against the restrictions
+   by the one rule of palpate.core.safety (restrictions bind the whole plan, §1.6).
+7. ``session`` is ``hold`` when the screen holds (then nothing is planned at all), ``modify`` when
+   there is a referral, a change or a restriction covering a region the plan treats or would have
+   treated (§1.8), ``proceed`` only when nothing in the screen applies.
 
-Steps 2-4 never look at findings, so the unrestricted plan is the same with or without them and
-adding a finding can only add restrictions: a plan never becomes less restrictive.
+Steps 2-4 never look at findings, so the unrestricted plan is the same with or without them; the
+screen then only removes or caps. Adding a finding can only add restrictions, so it never makes any
+kind of item appear.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from math import ceil
 from typing import Any
 
@@ -40,9 +49,10 @@ from palpate.core.kb.clinical import (
     knowledge_base,
 )
 from palpate.core.policy import Policy, apply_overrides, default_policy
-from palpate.core.regions import Cell, proximal, related, sides_for, surrounding
+from palpate.core.regions import Cell, covers, proximal, related, sides_for, surrounding
 from palpate.core.request import CONTRACT, ConditionInput, LastSession, PlanRequest, parse_request
-from palpate.core.screening import ScreenResult, _Screener
+from palpate.core.safety import breaks, effective_restrictions
+from palpate.core.screening import FRACTURES, ScreenResult, _Screener
 
 # Gentlest first: what replaces a technique a restriction forbids at a region (facts.md §D:
 # effleurage is "allowed at light pressure in most precaution states").
@@ -118,10 +128,28 @@ class ComplementaryItem:
     for_: tuple[str, ...]
     cpt: str | None
     evidence: tuple[str, ...]
+    at: tuple[Cell, ...] = ()  # the conditions' places it is for (where the restrictions were checked)
 
     def to_json(self) -> dict[str, Any]:
         return {"therapy": self.therapy, "label": self.label, "why": self.why, "for": list(self.for_),
+                "at": [{"region": region, "side": side} for region, side in self.at],
                 "cpt": self.cpt, "evidence": list(self.evidence)}
+
+
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """A home exercise or complementary therapy the screen kept off today's plan, and why."""
+
+    kind: str  # exercise | therapy
+    code: str
+    region: str
+    side: str | None
+    for_: str
+    because: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "code": self.code, "region": self.region, "side": self.side, "for": self.for_,
+                "because": list(self.because)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +180,7 @@ class PlanResult:
     advice: str | None
     request_id: str | int | None
     policy_overrides: tuple[tuple[str, float], ...]
+    left_out: tuple[LeftOut, ...] = ()
     kb_version: str = KB_VERSION
 
     @property
@@ -175,7 +204,9 @@ class PlanResult:
             "advice": self.advice,
             "conditions": [c.to_json() for c in self.conditions],
             "adjustments": [a.to_json() for a in self.adjustments],
+            "left_out": [x.to_json() for x in self.left_out],
             "findings": [f.to_json() for f in s.findings],
+            "cleared_findings": [f.to_json() for f in s.cleared],
             "positioning": list(s.positioning),
             "warnings": list(self.warnings),
         })
@@ -197,11 +228,12 @@ class FindingInfo:
     sources: tuple[str, ...]
     evidence: str
     status: str
+    resolves: bool = False  # takes "cleared": true (a checkbox on the form)
 
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "label": self.label, "scope": self.scope, "severity": self.severity,
                 "hold": self.hold, "modification": self.modification, "sources": list(self.sources),
-                "evidence": self.evidence, "status": self.status}
+                "evidence": self.evidence, "status": self.status, "resolves": self.resolves}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,7 +258,7 @@ def finding_catalogue() -> tuple[FindingInfo, ...]:
     kb = knowledge_base()
     rules = sorted(kb.rules.values(), key=lambda r: (r.scope != "whole_body", list(kb.rules).index(r.code)))
     return tuple(FindingInfo(r.code, r.label, r.scope, r.severity, r.hold, r.modification, kb.cite(r.sources),
-                             r.evidence, r.status) for r in rules)
+                             r.evidence, r.status, r.resolves) for r in rules)
 
 
 def exercise_library() -> tuple[Exercise, ...]:
@@ -283,19 +315,43 @@ class _Planner:
         self.screened = screened
         self.warnings: list[str] = list(screened.notes)
         self.by_irritability = {spec.irritability: code for code, spec in kb.phases.items()}
+        self.left_out: list[LeftOut] = []
+
+    @cached_property
+    def on_exercise(self) -> list[dict[str, Any]]:
+        """The restrictions that can concern a home exercise (the rule is still safety.breaks)."""
+        return [r for r in self.restriction_data if r.get("exercise")]
+
+    @cached_property
+    def on_therapy(self) -> list[dict[str, Any]]:
+        """The restrictions that can concern a complementary therapy."""
+        return [r for r in self.restriction_data if r.get("therapies")]
+
+    @cached_property
+    def restriction_data(self) -> list[dict[str, Any]]:
+        """The screen's restrictions in the contract's shape, for the one rule of palpate.core.safety."""
+        s = self.screened
+        return effective_restrictions({"session": "hold" if s.hold else None,
+                                       "restrictions": [r.to_json() for r in s.restrictions],
+                                       "referrals": [r.to_json() for r in s.referrals]})
 
     def run(self) -> PlanResult:
-        conditions = tuple(self.assess(c) for c in self.request.conditions)
-        drafts = self.tailor(conditions)
-        drafts = self.guard(drafts, conditions)
+        # Steps up to fit() look at the conditions and the last session only, never at findings, so
+        # the unrestricted plan is the same with or without them; findings then only remove or cap.
+        tailoring = tuple(self.assess(c) for c in self.request.conditions)
+        drafts = self.tailor(tailoring)
+        drafts = self.guard(drafts, tailoring)
         self.fit(drafts)
         s = self.screened
         adjustments: list[Adjustment] = []
+        conditions = tuple(self.after_fracture(a, c) for a, c in zip(tailoring, self.request.conditions, strict=True))
+        would_treat = {d.cell for d in drafts} | {(c.region, c.side) for c in conditions}
         if s.hold:
             drafts = []
-            self.warnings.insert(0, "Session held: no soft-tissue work today ("
+            self.warnings.insert(0, "Session held: no soft-tissue work, exercise or therapy today ("
                                  + ", ".join(s.hold_because) + "); see referrals.")
         else:
+            drafts = self.clamp(drafts, tailoring, conditions, adjustments)
             drafts = self.restrict(drafts, adjustments)
             served = {c for d in drafts for c in d.serves()}
             for position, assessed in enumerate(conditions):
@@ -305,33 +361,59 @@ class _Planner:
                     self.warnings.append(f"No soft-tissue work for {assessed.code} "
                                          f"({_where(assessed.region, assessed.side)}) today: every technique "
                                          "planned for it is blocked (see restrictions).")
-        # A positioning change (side-lying in pregnancy) also changes what would otherwise be done.
-        session = "hold" if s.hold else "modify" if adjustments or s.positioning else "proceed"
         items = tuple(self.freeze(d) for d in drafts)
-        complementary = () if s.hold else self.complementary(conditions)
-        home = () if s.hold else self.home_program(conditions)
+        complementary = () if s.hold else self.complementary(tailoring, conditions)
+        home = () if s.hold else self.home_program(tailoring, conditions)
+        total = sum(item.minutes for item in items)
+        if not s.hold and total < self.policy.session_minutes_min:
+            self.warnings.append(f"Manual time today is {total} min, under the clinic's "
+                                 f"{self.policy.session_minutes_min}-minute minimum session (expected in an "
+                                 "inflammatory phase, or where restrictions leave little to work).")
+        # The regions the plan treats or would have treated: its soft-tissue cells (before the
+        # screen), the conditions' places (where their therapies are applied) and the regions the home
+        # exercises are for. A region an exercise only loads is not treated; a restriction that closes
+        # it to exercise has already left the exercise out, which counts as a change.
+        places = would_treat | {(h.region, h.side) for h in home}
+        session = "hold" if s.hold else "modify" if (
+            s.referrals or adjustments or self.left_out or s.positioning
+            or self.restriction_covers(places)) else "proceed"
         advice = self.kb.handout_advice if home else None
         return PlanResult(session, s, items, tuple(adjustments), complementary, home, conditions,
                           tuple(dict.fromkeys(self.warnings)), advice, self.request.request_id,
-                          self.request.policy_overrides)
+                          self.request.policy_overrides, tuple(self.left_out))
+
+    def restriction_covers(self, places: Iterable[Cell]) -> bool:
+        """Planning policy §1.8: does any restriction cover a region the plan treats or would have?"""
+        return any(covers(self.index, r.region, r.side, region, side)
+                   for r in self.screened.restrictions for region, side in places)
 
     # -- phase and irritability --------------------------------------------------------------------
+
+    def phase_for_days(self, days: float) -> str:
+        policy = self.policy
+        return ("inflammatory" if days <= policy.inflammatory_max_days
+                else "proliferative" if days <= policy.proliferative_max_days else "remodelling")
 
     def assess(self, condition: ConditionInput) -> ConditionAssessment:
         policy = self.policy
         spec = self.kb.conditions[condition.code]
+        days = surgery_days(condition) if condition.code == "post_operative" else condition.onset_days
         if condition.irritability is not None:
-            # The clinician's irritability classification overrides time since injury (facts.md §C.1).
+            # The clinician's irritability classification overrides time since injury (facts.md §C.1)
+            # except that an acute tissue injury is never made less conservative than its time since
+            # onset: healing is biological (planning policy §2).
             phase = self.by_irritability[condition.irritability]
             basis = f"irritability {condition.irritability}, as assessed"
+            if condition.code in self.kb.acute_injuries and days is not None:
+                by_days = self.phase_for_days(days)
+                if PHASES.index(by_days) < PHASES.index(phase):
+                    phase = by_days
+                    basis = (f"{days:g} days since onset: {by_days} phase; irritability {condition.irritability} "
+                             "cannot hurry the healing of an acute injury")
         else:
             readings: list[tuple[str, str]] = []
-            days = condition.onset_days
-            if condition.code == "post_operative" and condition.surgery_days_ago is not None:
-                days = condition.surgery_days_ago
             if days is not None:
-                by_days = ("inflammatory" if days <= policy.inflammatory_max_days
-                           else "proliferative" if days <= policy.proliferative_max_days else "remodelling")
+                by_days = self.phase_for_days(days)
                 readings.append((by_days, f"{days:g} days since onset: {by_days} phase"))
             if condition.pain_nprs is not None:
                 pain = condition.pain_nprs
@@ -349,16 +431,38 @@ class _Planner:
         return ConditionAssessment(condition.code, spec.label, condition.region, condition.side, phase,
                                    self.kb.phases[phase].irritability, basis)
 
+    def after_fracture(self, assessed: ConditionAssessment, condition: ConditionInput) -> ConditionAssessment:
+        """Planning policy §2: a condition at a region with a recent fracture (known or suspected) is
+        an acute injury, timed from the younger of its onset and the fracture."""
+        fractures = self.screened.found_at(FRACTURES, assessed.region, assessed.side)
+        if not fractures:
+            return assessed
+        days = [d for d in (condition.onset_days, *(f.days_ago for f in fractures)) if d is not None]
+        if condition.code == "post_operative" and surgery_days(condition) is not None:
+            days.append(surgery_days(condition) or 0)
+        if not days:
+            return assessed
+        youngest = min(days)
+        by_days = self.phase_for_days(youngest)
+        if PHASES.index(by_days) >= PHASES.index(assessed.phase):
+            return assessed
+        basis = (f"{assessed.basis}; a recent fracture at this region makes it an acute injury "
+                 f"{youngest:g} days old: {by_days} phase")
+        return replace(assessed, phase=by_days, irritability=self.kb.phases[by_days].irritability, basis=basis)
+
     # -- template items and pressure ---------------------------------------------------------------
 
     def tailor(self, conditions: tuple[ConditionAssessment, ...]) -> list[_Draft]:
         drafts: dict[tuple[str, str, str | None], _Draft] = {}
         lower, progress, tolerance, response_note = self.response(self.request.last_session)
+        severe = self.severe_soreness(self.request.last_session)
         for position, (assessed, given) in enumerate(zip(conditions, self.request.conditions, strict=True)):
             spec = self.kb.conditions[assessed.code]
             phase = self.kb.phases[assessed.phase]
             for template in spec.phases[assessed.phase]:
                 if template.requires == "healed_scar" and not self.scar_healed(given):
+                    continue
+                if severe and self.kb.techniques[template.technique].withheld_after_severe_soreness:
                     continue
                 ceiling = _lowest(phase.ceiling, template.ceiling or "deep")
                 pressure = _lowest(template.pressure, ceiling)
@@ -394,6 +498,10 @@ class _Planner:
                             existing.also_for.append(assessed.code)
                         if position not in existing.owners:
                             existing.owners.append(position)
+        if severe:
+            withheld = [t.label.lower() for t in self.kb.techniques.values() if t.withheld_after_severe_soreness]
+            self.warnings.append(f"Severe soreness after the last session ({severe}): no {' or '.join(withheld)} "
+                                 "today; re-assess for an adverse event before treating (Ernst 2003).")
         return list(drafts.values())
 
     def response(self, last: LastSession | None) -> tuple[bool, bool, str | None, str]:
@@ -415,18 +523,34 @@ class _Planner:
             parts.append("with good relief")
         return lower, progress, last.pressure_tolerance, "last session's " + ", ".join(parts)
 
+    def severe_soreness(self, last: LastSession | None) -> str:
+        """Planning policy §3: soreness of 8/10 or more, or lasting over 72 h (clinic settings);
+        the words for the warning, or empty."""
+        if last is None:
+            return ""
+        policy = self.policy
+        parts = []
+        if last.soreness_24h is not None and last.soreness_24h >= policy.soreness_severe_min:
+            parts.append(f"{last.soreness_24h:g}/10")
+        if last.soreness_hours is not None and last.soreness_hours > policy.soreness_severe_hours:
+            parts.append(f"lasting {last.soreness_hours:g} h")
+        return ", ".join(parts)
+
     def scar_healed(self, condition: ConditionInput) -> bool:
         days = surgery_days(condition)
         return condition.incision_closed is True and days is not None and days >= self.policy.incision_healed_days
 
     def targets(self, target: str, region: str) -> tuple[str, ...]:
         if target == "related":
-            return related(self.index, region)
-        if target == "surrounding":
-            return surrounding(self.index, region)
-        if target == "proximal":
-            return proximal(self.index, region)
-        return (region,)
+            found = related(self.index, region)
+        elif target == "surrounding":
+            found = surrounding(self.index, region)
+        elif target == "proximal":
+            found = proximal(self.index, region)
+        else:
+            found = (region,)
+        # A region planned only for its own conditions (the head) is never worked for a neighbour's.
+        return tuple(r for r in found if r == region or not self.index.regions[r].only_own_conditions)
 
     # -- guards and session length -----------------------------------------------------------------
 
@@ -464,23 +588,22 @@ class _Planner:
     def fit(self, drafts: list[_Draft]) -> None:
         """Fit the manual time into the clinic's session length (policy session_minutes_min/max).
 
-        Over the maximum, items are first shortened to their technique's minimum (least essential
-        first: technique ``keep`` in techniques.yaml, then the later condition); only if that is not
-        enough are the least essential left out, each while its condition keeps another item. Under
-        the minimum, items are lengthened up to their maximum.
+        Over the maximum, items are first shortened to their technique's shortest sourced dose (least
+        essential first: technique ``keep`` in techniques.yaml, then the later condition), never below
+        it (planning policy §3); if that is not enough, the least essential are left out, each while
+        its condition keeps another item, with a warning that names the region. Under the minimum,
+        items are lengthened up to their maximum.
         """
         techniques = self.kb.techniques
         low, high = self.policy.session_minutes_min, self.policy.session_minutes_max
         total = sum(d.minutes for d in drafts)
         if total > high:
             expendable = sorted(range(len(drafts)), key=lambda i: (techniques[drafts[i].technique].keep, -i))
-            # Shorten before leaving anything out: every region keeps its work at the technique's
-            # shortest sourced dose (policy §3) before a region or technique is dropped.
             for index in expendable:
                 draft = drafts[index]
                 if total <= high:
                     break
-                cut = min(draft.minutes - techniques[draft.technique].minutes_min, total - high)
+                cut = min(draft.minutes - _shortest(techniques[draft.technique], draft.pressure), total - high)
                 if cut > 0:
                     draft.minutes -= cut
                     total -= cut
@@ -492,12 +615,13 @@ class _Planner:
                 if all(any(c in d.serves() for d in others) for c in draft.serves()):
                     total -= draft.minutes
                     draft.minutes = 0
-                    self.warnings.append(f"{draft.technique} at {_where(draft.region, draft.side)} left out to "
-                                         f"keep the session within {high} minutes.")
+                    self.warnings.append(f"{techniques[draft.technique].label} at the {_where(draft.region, draft.side)} "
+                                         f"left out to keep the session within {high} minutes: no dose is cut below "
+                                         "its shortest sourced length.")
             drafts[:] = [d for d in drafts if d.minutes > 0]
             if total > high:
                 self.warnings.append(f"Manual time {total} min exceeds the {high}-minute session setting: "
-                                     "one item per condition is kept.")
+                                     "one item per condition is kept, none below its shortest dose.")
         elif total < low:
             for draft in drafts:
                 add = min(_longest(techniques[draft.technique], draft.pressure) - draft.minutes, low - total)
@@ -507,7 +631,52 @@ class _Planner:
                 if total >= low:
                     break
 
-    # -- restrictions ------------------------------------------------------------------------------
+    # -- the screen: a recent fracture's phase, then restrictions ----------------------------------
+
+    def clamp(self, drafts: list[_Draft], tailoring: tuple[ConditionAssessment, ...],
+              conditions: tuple[ConditionAssessment, ...], adjustments: list[Adjustment]) -> list[_Draft]:
+        """Bring each condition that a recent fracture made more acute to its earlier phase.
+
+        Filtering the fitted drafts (never re-planning) keeps the rule that adding a finding only
+        removes or caps: items the earlier phase does not plan for that condition are no longer its,
+        and none is above that phase's ceiling.
+        """
+        changed = [i for i, (a, b) in enumerate(zip(tailoring, conditions, strict=True)) if a.phase != b.phase]
+        if not changed:
+            return drafts
+        allowed: dict[int, set[tuple[str, str, str | None]]] = {}
+        for position in changed:
+            assessed = conditions[position]
+            spec = self.kb.conditions[assessed.code]
+            allowed[position] = {(t.technique, region, side) for t in spec.phases[assessed.phase]
+                                 for region in self.targets(t.target, assessed.region)
+                                 for side in sides_for(self.index, region, assessed.side)}
+        out: list[_Draft] = []
+        for draft in drafts:
+            key = (draft.technique, draft.region, draft.side)
+            owners = [p for p in draft.owners if p not in allowed or key in allowed[p]]
+            clamped = [p for p in draft.owners if p in allowed]
+            because = tuple(sorted({f.code for p in clamped for f in self.screened.found_at(
+                FRACTURES, conditions[p].region, conditions[p].side)}))
+            if not owners:
+                adjustments.append(Adjustment(draft.technique, draft.region, draft.side, "dropped", draft.pressure,
+                                              None, None, because))
+                continue
+            draft.owners = owners
+            codes = list(dict.fromkeys(self.request.conditions[p].code for p in owners))
+            draft.for_, draft.also_for = codes[0], codes[1:]
+            ceilings = [self.kb.phases[conditions[p].phase].ceiling for p in owners if p in allowed]
+            if ceilings:
+                ceiling = min(ceilings, key=lambda c: RANK[c])
+                first = conditions[owners[0]]
+                draft.phase, draft.basis = first.phase, first.basis
+                if RANK[draft.pressure] > RANK[ceiling]:
+                    adjustments.append(Adjustment(draft.technique, draft.region, draft.side, "capped", draft.pressure,
+                                                  ceiling, None, because))
+                    draft.adjusted = f"pressure capped from {draft.pressure} to {ceiling} by a recent fracture's phase"
+                    draft.pressure = ceiling
+            out.append(draft)
+        return out
 
     def restrict(self, drafts: list[_Draft], adjustments: list[Adjustment]) -> list[_Draft]:
         screened = self.screened
@@ -588,68 +757,62 @@ class _Planner:
         return PlanItem(draft.technique, draft.region, draft.side, draft.pressure, draft.minutes, draft.for_,
                         tuple(draft.also_for), text, evidence, draft.phase, technique.cpt, draft.adjusted)
 
-    def site_blocked(self, region: str, side: str | None) -> bool:
-        return all(self.screened.blocked(region, s, self.kb.techniques) for s in sides_for(self.index, region, side))
+    # -- around the massage: decided by the one rule of palpate.core.safety -------------------------
 
-    def load_blocked(self, region: str, side: str | None, main: bool) -> bool:
-        """May a home exercise move this region? Not where all work is forbidden, except that a
-        skin-only block (wound, burn, incision) only keeps away exercises centred on it."""
-        for s in sides_for(self.index, region, side):
-            if not self.screened.blocked(region, s, self.kb.techniques):
-                continue
-            if main:
-                return True
-            numbers = {n for t in self.kb.techniques for n in self.screened.cap(t, region, s)[1]}
-            codes = {b for n in numbers for b in self.screened.restrictions[n].because}
-            if any(code not in self.kb.rules or not self.kb.rules[code].skin_only for code in codes):
-                return True
-        return False
+    def breached(self, item: dict[str, Any]) -> tuple[str, ...]:
+        """Why an item breaks the restrictions (palpate.core.safety), or () when it breaks none."""
+        relevant = self.on_exercise if "exercise" in item else self.on_therapy
+        return tuple(sorted({b for r in relevant if breaks(r, item) for b in r.get("because") or ()}))
 
-    def finding_at(self, codes: Iterable[str], region: str, side: str | None) -> bool:
-        wanted = set(codes)
-        for finding in self.screened.findings:
-            if finding.code not in wanted or finding.region is None:
-                continue
-            if region in self.index.members(finding.region) and (finding.side is None or side is None
-                                                                 or finding.side == side):
-                return True
-        return False
-
-    def complementary(self, conditions: tuple[ConditionAssessment, ...]) -> tuple[ComplementaryItem, ...]:
+    def complementary(self, tailoring: tuple[ConditionAssessment, ...],
+                      conditions: tuple[ConditionAssessment, ...]) -> tuple[ComplementaryItem, ...]:
+        """Therapies chosen for each condition's tailoring phase (never from findings), then kept only
+        where the screen's phase allows them and no restriction forbids them at the condition's place."""
         chosen: dict[str, list[str]] = {}
-        for assessed, given in zip(conditions, self.request.conditions, strict=True):
+        places: dict[str, list[Cell]] = {}
+        for before, assessed, given in zip(tailoring, conditions, self.request.conditions, strict=True):
             for therapy in self.kb.therapies.values():
-                if therapy.phases is not None and assessed.phase not in therapy.phases:
+                if therapy.phases is not None and before.phase not in therapy.phases:
                     continue
                 if therapy.conditions is not None and assessed.code not in therapy.conditions:
                     continue
                 if therapy.pain_at_least is not None and (
                         given.pain_nprs is None or given.pain_nprs < self.policy.value(therapy.pain_at_least)):
                     continue
-                if any(self.screened.has(code) for code in therapy.avoid_findings):
-                    continue
-                if self.finding_at(therapy.avoid_site_findings, assessed.region, assessed.side):
-                    continue
-                if therapy.avoid_blocked_site and self.site_blocked(assessed.region, assessed.side):
-                    continue
-                if any(self.screened.has(code) and assessed.region in {m for t in places for m in self.index.members(t)}
-                       for code, places in therapy.avoid_regions_with.items()):
+                item = {"therapy": therapy.code, "region": assessed.region, "side": assessed.side}
+                reasons = self.breached(item)
+                if not reasons and therapy.phases is not None and assessed.phase not in therapy.phases:
+                    reasons = tuple(sorted({f.code for f in self.screened.found_at(
+                        FRACTURES, assessed.region, assessed.side)}))
+                if reasons:
+                    self.left_out.append(LeftOut("therapy", therapy.code, assessed.region, assessed.side,
+                                                 assessed.code, reasons))
                     continue
                 served = chosen.setdefault(therapy.code, [])
                 if assessed.code not in served:
                     served.append(assessed.code)
-        return tuple(ComplementaryItem(t.code, t.label, t.why, tuple(chosen[t.code]), t.cpt, self.kb.cite(t.sources))
+                at = places.setdefault(therapy.code, [])
+                if (assessed.region, assessed.side) not in at:
+                    at.append((assessed.region, assessed.side))
+        return tuple(ComplementaryItem(t.code, t.label, t.why, tuple(chosen[t.code]), t.cpt, self.kb.cite(t.sources),
+                                       tuple(places[t.code]))
                      for t in self.kb.therapies.values() if t.code in chosen)
 
-    def home_program(self, conditions: tuple[ConditionAssessment, ...]) -> tuple[HomeExercise, ...]:
+    def home_program(self, tailoring: tuple[ConditionAssessment, ...],
+                     conditions: tuple[ConditionAssessment, ...]) -> tuple[HomeExercise, ...]:
+        """2-4 exercises matched to each condition's region and tailoring phase, then kept only where
+        the screen allows: no restriction forbids exercise at a region it moves or loads (palpate.core.
+        safety), it suits the patient (``avoid_with``) and the condition's phase after the screen, and an
+        acutely inflamed region only gets the gentle exercises written for that phase.
+
+        Choosing first and checking after (never choosing a replacement) keeps the rule that adding a
+        finding only ever removes exercises."""
         limit = self.policy.home_exercises_max
-        picked: list[HomeExercise] = []
-        spare: list[HomeExercise] = []
+        picked: list[tuple[int, HomeExercise]] = []
+        spare: list[tuple[int, HomeExercise]] = []
         taken: set[str] = set()
-        present = {f.code for f in self.screened.findings}
         by_region = _exercises_by_region(self.kb)
-        blocked: dict[tuple[str, str | None, bool], bool] = {}
-        for assessed in conditions:
+        for position, assessed in enumerate(tailoring):
             places = (assessed.region, *related(self.index, assessed.region))
             positions = sorted({i for r in places for i in by_region.get(r, ())})
             # Exercises written for this condition first (eccentric loading for a tendinopathy), then
@@ -661,20 +824,7 @@ class _Planner:
             per_condition = 0
             for exercise in ranked:
                 if (exercise.code in taken or assessed.phase not in exercise.phases
-                        or (exercise.conditions is not None and assessed.code not in exercise.conditions)
-                        or not present.isdisjoint(exercise.avoid_with)):
-                    continue
-                unsafe = False
-                for region in exercise.regions:
-                    key = (region, assessed.side, region == exercise.regions[0])
-                    if key not in blocked:
-                        blocked[key] = self.load_blocked(*key)
-                    if blocked[key]:
-                        unsafe = True  # never load a region where soft-tissue work is forbidden
-                        break
-                # An acutely inflamed region only gets the gentle exercises written for that phase.
-                if unsafe or ("inflammatory" not in exercise.phases and any(
-                        self.finding_at(("acute_inflammation",), r, assessed.side) for r in exercise.regions)):
+                        or (exercise.conditions is not None and assessed.code not in exercise.conditions)):
                     continue
                 match = next(r for r in exercise.regions if r in places)
                 side = assessed.side if self.index.regions[match].paired else None
@@ -682,13 +832,34 @@ class _Planner:
                                     assessed.code)
                 taken.add(exercise.code)
                 if per_condition < 2 and len(picked) < limit:
-                    picked.append(item)
+                    picked.append((position, item))
                     per_condition += 1
                 else:
-                    spare.append(item)
+                    spare.append((position, item))
         while len(picked) < min(2, limit) and spare:
             picked.append(spare.pop(0))
-        return tuple(picked)
+        present = {f.code for f in self.screened.findings}
+        kept: list[HomeExercise] = []
+        for position, item in picked:
+            exercise = self.kb.exercise_index[item.exercise]
+            reasons = self.breached({"exercise": item.exercise, "region": item.region, "side": item.side})
+            if not reasons:
+                reasons = tuple(sorted(present.intersection(exercise.avoid_with)))
+            if not reasons and conditions[position].phase not in exercise.phases:
+                reasons = tuple(sorted({f.code for f in self.screened.found_at(
+                    FRACTURES, conditions[position].region, conditions[position].side)}))
+            if not reasons and "inflammatory" not in exercise.phases and any(
+                    self.screened.found_at(("acute_inflammation",), r, side)
+                    for r in (*exercise.regions, *exercise.loads) for side in sides_for(self.index, r, item.side)):
+                reasons = ("acute_inflammation",)
+            if reasons:
+                self.left_out.append(LeftOut("exercise", item.exercise, item.region, item.side, item.for_, reasons))
+                continue
+            kept.append(item)
+        if self.left_out and any(x.kind == "exercise" for x in self.left_out):
+            self.warnings.append("Home exercises that would move or load a restricted region, or do not suit the "
+                                 "patient today, are left off the programme (see left_out).")
+        return tuple(kept)
 
 
 # Keyed by the knowledge base's id, holding the knowledge base itself so the id cannot be reused.
@@ -726,10 +897,17 @@ def _minutes(technique: Technique, pressure: str) -> int:
     return technique.minutes_default
 
 
+def _shortest(technique: Technique, pressure: str) -> int:
+    """The shortest sourced dose (planning policy §3): a trigger-point item keeps all its points at
+    their hold time; every other technique its sourced minimum (myofascial release 3 min)."""
+    return _minutes(technique, pressure) if technique.points else technique.minutes_min
+
+
 def _longest(technique: Technique, pressure: str) -> int:
     """The most minutes an item may grow to: trigger points stay at their point count."""
     return _minutes(technique, pressure) if technique.points else technique.minutes_max
 
 
 def _where(region: str, side: str | None) -> str:
-    return f"{side} {region}" if side else region
+    place = region.replace("_", " ")
+    return f"{side} {place}" if side else place

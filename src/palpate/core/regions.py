@@ -68,13 +68,18 @@ def target_side(index: RegionIndex, target: str, side: str | None) -> tuple[Targ
 def spread(index: RegionIndex, how: str, site: str, side: str | None,
            listed: Iterable[str] = ()) -> tuple[Target, ...]:
     """Where an effect reaches from a site (see contraindications.yaml for the meanings)."""
-    if how in ("site", "finding_site"):
+    if how == "site":
         return target_side(index, site, side)
     if how == "whole_body" or (site == WHOLE_BODY and how in ("segment", "limb")):
         return ((WHOLE_BODY, None),)
     if how == "regions":
         return tuple(t for item in listed for t in target_side(index, item, side))
     members = index.members(site)
+    if how in ("proximal", "toward_trunk"):
+        # Along a limb only: a trunk site, a group or the whole body has nothing "toward the trunk"
+        # that is not itself (planning policy §2).
+        found = (limb_proximal if how == "proximal" else toward_trunk)(index, site) if site in index.regions else ()
+        return tuple(t for region in found for t in target_side(index, region, side))
     if how == "limb" and all(index.regions[m].limb for m in members):
         limbs = dict.fromkeys(index.regions[m].limb for m in members)
         return tuple(t for limb in limbs if limb for t in target_side(index, limb, side))
@@ -84,6 +89,24 @@ def spread(index: RegionIndex, how: str, site: str, side: str | None,
     if how == "limb":
         around = dict.fromkeys([*members, *around])
     return tuple(t for region in around for t in target_side(index, region, side))
+
+
+def toward_trunk(index: RegionIndex, region: str) -> tuple[str, ...]:
+    """The limb's regions between a limb region and the trunk (regions.yaml ``from_trunk``)."""
+    here = index.regions[region]
+    if here.limb is None or here.from_trunk is None:
+        return ()
+    return tuple(r for r in index.groups[here.limb].regions
+                 if (level := index.regions[r].from_trunk) is not None and level < here.from_trunk)
+
+
+def limb_proximal(index: RegionIndex, region: str) -> tuple[str, ...]:
+    """The next region toward the trunk along the same limb (regions.yaml ``proximal``), if any."""
+    here = index.regions[region]
+    found = here.proximal
+    if here.limb is None or found is None or index.regions[found].limb != here.limb:
+        return ()
+    return (found,)
 
 
 def covers(index: RegionIndex, target: str, target_side_: str | None, region: str, side: str | None) -> bool:
@@ -108,9 +131,13 @@ def surrounding(index: RegionIndex, region: str) -> tuple[str, ...]:
 
 
 def proximal(index: RegionIndex, region: str) -> tuple[str, ...]:
-    """Toward the heart: the proximal region of a limb region, else (midline) its neighbours."""
+    """Toward the trunk: the proximal region of a limb region; a trunk or spine site is its own.
+
+    Planning policy §2: for a site on the trunk or spine, light effleurage at the site itself is
+    the proximal work (its neighbours are not "proximal"; the head never is for the neck).
+    """
     found = index.regions[region].proximal
-    return (found,) if found else index.regions[region].neighbours
+    return (found,) if found else (region,)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from math import isfinite
 from typing import Any, NoReturn
 
+from palpate.core.episodes import check_condition_region
 from palpate.core.errors import InputError
 from palpate.core.kb.clinical import (
     IRRITABILITIES,
@@ -80,6 +81,7 @@ class FindingInput:
     side: str | None = None
     days_ago: float | None = None
     closed: bool | None = None
+    cleared: bool = False  # recorded from the physician's note: it no longer restricts (vocabulary.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +260,7 @@ class _Parser:
         if data.get("region") is None and default_region is not None:
             data = {**data, "region": default_region}
         region, side = self.placed(data, path, groups_allowed=False)
+        check_condition_region(code, region, f"{path}.region")
         self.note(data, path)
         return ConditionInput(code, region, side, self.number(data, "onset_days", path),
                               self.choice(data, "irritability", path, IRRITABILITIES),
@@ -265,22 +268,27 @@ class _Parser:
                               self.boolean(data, "incision_closed", path))
 
     def finding(self, value: Any, path: str) -> FindingInput:
-        data = self.obj(value, path, ("code", "region", "side", "days_ago", "closed", "note"))
+        data = self.obj(value, path, ("code", "region", "side", "days_ago", "closed", "cleared", "note"))
         code = self.choice(data, "code", path, self.kb.rules, code="unknown_code", what="finding code")
         if code is None:
             self.fail("missing_field", "code is required", f"{path}.code")
         self.note(data, path)
         days_ago = self.number(data, "days_ago", path)
         closed = self.boolean(data, "closed", path)
+        cleared = bool(self.boolean(data, "cleared", path))
+        if cleared and not self.kb.rules[code].resolves:
+            resolving = ", ".join(c for c, rule in self.kb.rules.items() if rule.resolves)
+            self.fail("invalid_value", f"{code} does not resolve, so it cannot be recorded as cleared; only these "
+                                       f"findings take cleared: {resolving}", f"{path}.cleared")
         if self.kb.rules[code].scope == "whole_body":
             # A whole-body finding acts everywhere whatever region is named; still reject nonsense.
             if data.get("region") is not None:
                 self.placed(data, path, groups_allowed=True)
             elif data.get("side") is not None:
                 self.fail("invalid_value", f"{code} is a whole-body finding and takes no side", f"{path}.side")
-            return FindingInput(code, None, None, days_ago, closed)
+            return FindingInput(code, None, None, days_ago, closed, cleared)
         region, side = self.placed(data, path, groups_allowed=True)
-        return FindingInput(code, region, side, days_ago, closed)
+        return FindingInput(code, region, side, days_ago, closed, cleared)
 
     def note(self, data: Mapping[str, Any], path: str) -> None:
         if data.get("note") is not None and not isinstance(data["note"], str):

@@ -7,9 +7,18 @@ plan of care or a visit note is checked against them here, and only here:
 - a soft-tissue item ``{"technique", "region", "side", "pressure"}`` breaks a restriction that
   covers its place and technique when its pressure is above the cap (``none``: any pressure);
 - a home exercise ``{"exercise", "region", "side"}`` breaks a restriction that forbids exercise
-  (``"exercise": true``) at any region the exercise moves (the library knows which);
+  (``"exercise": true``) at any region the exercise moves or loads (the library knows which:
+  its ``regions`` and ``loads``); an exercise for a midline region (bird dog for the low back)
+  loads paired regions, hands and knees, on both sides;
 - a complementary therapy ``{"therapy", "region", "side"}`` (placed at the condition it treats)
   breaks a restriction that lists the therapy (``"therapies"``).
+
+Planning policy §1.6 decides which restrictions forbid exercise and therapies: a fracture (known
+or suspected), a tumour, a local infection and a DVT-suspect leg forbid both; a skin or tissue
+block (wound, burn, lesion, unhealed incision, acute inflammation) forbids what is applied there
+(heat, cold, electrical stimulation, massage) but not exercise that moves the region. The planner
+decides the home programme and complementary therapies with this module, as the web app does for
+the rows of a plan of care or a visit note.
 
 "Covers" is the contract's geometry (``regions.covers``): the region itself, a group holding it
 or the whole body, and one side never covers the other. Restrictions stored before a field
@@ -31,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from palpate.core.errors import InputError
-from palpate.core.kb.clinical import RANK, WHOLE_BODY, knowledge_base
+from palpate.core.kb.clinical import RANK, SIDES, WHOLE_BODY, knowledge_base
 from palpate.core.regions import covers
 
 # A product rule, not a clinical number: a reason a colleague can read later ("patient tolerates
@@ -71,15 +80,29 @@ def effective_restrictions(screen: Mapping[str, Any] | None) -> list[dict[str, A
 
 
 def _places(item: Item) -> list[tuple[str, str | None]]:
-    """Where an item acts: its own place; for an exercise, every region it moves (same side)."""
+    """Where an item acts: its own place; for an exercise, every region it moves or loads.
+
+    A paired region without a side (an exercise for a midline region that loads the hands or
+    knees) stands for both sides, so a restriction on either side reaches it.
+    """
+    kb = knowledge_base()
+    index = kb.regions
     region, side = str(item.get("region") or ""), item.get("side") or None
-    index = knowledge_base().regions
-    if item_kind(item) != "exercise":
-        return [(region, side)] if region in index.regions else []
-    exercise = next((e for e in knowledge_base().exercises if e.code == item.get("exercise")), None)
-    moved = exercise.regions if exercise is not None else (region,)
-    return [(r, side if index.regions[r].paired else None) for r in dict.fromkeys((region, *moved))
-            if r in index.regions]
+    if item_kind(item) == "exercise":
+        exercise = kb.exercise_index.get(str(item.get("exercise")))
+        moved: tuple[str, ...] = (*exercise.regions, *exercise.loads) if exercise is not None else ()
+        regions = tuple(dict.fromkeys((region, *moved)))
+    else:
+        regions = (region,)
+    out: list[tuple[str, str | None]] = []
+    for name in regions:
+        if name not in index.regions:
+            continue
+        if not index.regions[name].paired:
+            out.append((name, None))
+        else:
+            out += [(name, s) for s in ((side,) if side is not None else SIDES)]
+    return out
 
 
 def breaks(restriction: RestrictionData, item: Item) -> bool:
@@ -99,6 +122,11 @@ def breaks(restriction: RestrictionData, item: Item) -> bool:
     index = knowledge_base().regions
     target, target_side = str(restriction.get("region")), restriction.get("side") or None
     return any(covers(index, target, target_side, region, side) for region, side in _places(item))
+
+
+def allowed(item: Item, restrictions: Iterable[RestrictionData]) -> bool:
+    """True when the item breaks none of the restrictions (the planner's question for every item)."""
+    return not any(breaks(r, item) for r in restrictions)
 
 
 def may_override(restriction: RestrictionData) -> bool:
@@ -166,7 +194,7 @@ def describe_restriction(restriction: RestrictionData) -> str:
         parts.append(f"no {join_or(techniques)} at the {place}" if cap == "none"
                      else f"{label(cap).lower()} pressure at most for {join_or(techniques)} at the {place}")
     if restriction.get("exercise"):
-        parts.append(f"no exercise that moves the {place}")
+        parts.append(f"no exercise that moves or loads the {place}")
     therapies = [label(t).lower() for t in restriction.get("therapies") or ()]
     if therapies:
         parts.append(f"no {join_or(therapies)} at the {place}")

@@ -4,4 +4,4 @@ Each file carries sources and evidence grades next to every rule. ``KB_VERSION``
 every plan so a saved plan can be traced to the rules that produced it.
 """
 
-KB_VERSION = "2026.1"
+KB_VERSION = "2026.2"

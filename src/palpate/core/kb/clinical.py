@@ -7,8 +7,9 @@ Files (all under ``palpate/core/kb/``, each stamped with ``kb_version``):
 - ``techniques.yaml``       the five techniques, pressure grades and default doses
 - ``policy.yaml``           clinic-adjustable thresholds and input plausibility limits
 - ``conditions.yaml``       healing phases and per-condition, per-phase session templates
-- ``contraindications.yaml``  every contraindication and precaution of facts.md §A.1
-- ``screens.yaml``          Wells 1997/2003, Ottawa ankle and foot, spinal red flags
+- ``contraindications.yaml``  every contraindication and precaution of facts.md §A.1, and the
+                            lower-limb DVT risk window after surgery or a fracture
+- ``screens.yaml``          Wells 1997/2003 (and its leg signs), Ottawa ankle and foot, red flags
 - ``complementary.yaml``    the plan of care around the massage
 - ``exercises.yaml``        the home-exercise library
 
@@ -18,6 +19,7 @@ parsed documents so tests can feed it a broken file and check the error names fi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -47,6 +49,10 @@ STATUSES = ("VERIFIED", "PARTIAL", "DERIVED", "UNVERIFIED")
 SIDES = ("left", "right")
 WHOLE_BODY = "whole_body"
 POLICY = "policy"
+ALL = "all"
+SPREADS = ("site", "segment", "limb", "proximal", "toward_trunk", "whole_body", "regions")
+# ICD-10-CM: a letter, two characters, then optionally a dot and up to four more (M54.50, S39.012A).
+ICD10_PATTERN = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 
 # shared/contract/vocabulary.md: the knowledge base may add codes but must not drop these.
 VOCABULARY: Mapping[str, tuple[str, ...]] = MappingProxyType({
@@ -61,7 +67,7 @@ VOCABULARY: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "whole_body_findings": ("fever", "systemic_infection", "uncontrolled_hypertension",
                             "anticoagulant_therapy", "bleeding_disorder", "thrombocytopenia",
                             "active_cancer", "cannot_give_feedback", "severe_osteoporosis", "pregnancy",
-                            "saddle_anaesthesia", "bladder_dysfunction",
+                            "saddle_anaesthesia", "bladder_dysfunction", "bowel_dysfunction",
                             "progressive_neurological_deficit", "history_of_cancer",
                             "unexplained_weight_loss", "night_pain", "recent_major_trauma",
                             "recent_minor_trauma"),
@@ -105,6 +111,8 @@ class Region:
     neighbours: tuple[str, ...]
     proximal: str | None
     muscles: tuple[str, ...]
+    from_trunk: int | None  # a limb region's place along its limb, 0 at the trunk
+    only_own_conditions: bool  # never planned for a condition at another region (the head)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +156,7 @@ class Technique:
     cpt: str
     keep: int
     needs_feedback: bool
+    withheld_after_severe_soreness: bool
     minutes_default: int
     minutes_min: int
     minutes_max: int
@@ -160,12 +169,13 @@ class Technique:
 
 @dataclass(frozen=True, slots=True)
 class Effect:
-    spread: str  # site | segment | limb | whole_body | regions | finding_site
+    spread: str  # one of SPREADS
     techniques: tuple[str, ...]
     max_pressure: str
     severity: str | None
     regions: tuple[str, ...]
-    finding: str | None
+    exercise: bool  # no home exercise moves or loads a covered region
+    therapies: tuple[str, ...]  # complementary therapies not applied at a covered region
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +191,7 @@ class Rule:
     label: str
     scope: str  # local | whole_body
     severity: str
-    skin_only: bool
+    resolves: bool  # takes "cleared": true (vocabulary.md)
     hold: bool
     applies_when: str | None
     effects: tuple[Effect, ...]
@@ -221,6 +231,23 @@ class WellsSpec:
     leg_effects: tuple[Effect, ...]
     leg_referral: ReferralSpec
     leg_sources: tuple[str, ...]
+    sign_items: tuple[str, ...]
+    sign_effects: tuple[Effect, ...]
+    sign_referral: ReferralSpec
+    sign_sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DvtWindow:
+    """Planning policy §1.2: after surgery or a fracture on a leg, a DVT risk period (Wells)."""
+
+    days: int
+    limb: str
+    after: tuple[str, ...]
+    effects: tuple[Effect, ...]
+    sources: tuple[str, ...]
+    evidence: str
+    status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +256,7 @@ class OttawaSpec:
     label: str
     zone: str
     criteria: tuple[str, ...]
-    effects: tuple[Effect, ...]
+    suspected_fracture_at: tuple[str, ...]
     referral: ReferralSpec
     sources: tuple[str, ...]
     evidence: str
@@ -246,6 +273,7 @@ class RedFlag:
     none_of: tuple[str, ...]
     hold: bool
     effects: tuple[Effect, ...]
+    suspected_fracture_at: str | None  # pain | new_pain
     referral: ReferralSpec | None
     sources: tuple[str, ...]
     evidence: str
@@ -288,11 +316,23 @@ class Icd10:
 
 
 @dataclass(frozen=True, slots=True)
+class Icd10Prefix:
+    """A family of ICD-10-CM codes: every code starting with ``prefix`` (``S46`` or ``M54.5``)."""
+
+    prefix: str
+    label: str
+    status: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
 class ConditionSpec:
     code: str
     label: str
     default_region: str | None
+    regions: tuple[str, ...]  # where it can occur (planning policy §2)
     icd10: tuple[Icd10, ...]
+    icd10_family: tuple[Icd10Prefix, ...]
     sources: tuple[str, ...]
     evidence: str
     phases: Mapping[str, tuple[TemplateItem, ...]]
@@ -308,10 +348,6 @@ class Therapy:
     phases: tuple[str, ...] | None
     conditions: tuple[str, ...] | None
     pain_at_least: str | None
-    avoid_findings: tuple[str, ...]
-    avoid_site_findings: tuple[str, ...]
-    avoid_blocked_site: bool
-    avoid_regions_with: Mapping[str, tuple[str, ...]]
     sources: tuple[str, ...]
     evidence: str
 
@@ -320,7 +356,8 @@ class Therapy:
 class Exercise:
     code: str
     name: str
-    regions: tuple[str, ...]
+    regions: tuple[str, ...]  # what it is for, the main one first
+    loads: tuple[str, ...]  # further regions it moves or loads
     phases: tuple[str, ...]
     conditions: tuple[str, ...] | None
     avoid_with: tuple[str, ...]
@@ -339,6 +376,8 @@ class PolicySettingSpec:
     max: float
     sources: tuple[str, ...]
     status: str
+    bound_sources: tuple[str, ...]  # where min and max, the safe bounds, come from
+    bound_note: str  # which way is stricter
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,8 +391,11 @@ class ClinicalKB:
     input_limits: Mapping[str, tuple[float, float]]
     phases: Mapping[str, PhaseSpec]
     inflammatory_site_guard: tuple[Guard, ...]
+    acute_injuries: tuple[str, ...]
+    acute_injury_sources: tuple[str, ...]
     conditions: Mapping[str, ConditionSpec]
     rules: Mapping[str, Rule]
+    dvt_window: DvtWindow
     wells: WellsSpec
     ottawa: Mapping[str, OttawaSpec]
     red_flags: tuple[RedFlag, ...]
@@ -361,6 +403,10 @@ class ClinicalKB:
     exercises: tuple[Exercise, ...]
     exercise_sources: tuple[str, ...]
     handout_advice: str
+
+    @property
+    def exercise_index(self) -> Mapping[str, Exercise]:
+        return _exercise_index(self)
 
     def cite(self, source_ids: tuple[str, ...]) -> tuple[str, ...]:
         """Short citation strings ("Mayo Clinic massage cautions [C]", or "policy")."""
@@ -392,21 +438,21 @@ def build_kb(documents: Mapping[str, Any]) -> ClinicalKB:
     regions = _regions(documents["regions.yaml"], source_ids)
     pressures, techniques = _techniques(documents["techniques.yaml"], source_ids)
     settings, limits = _policy(documents["policy.yaml"], source_ids)
-    phases, site_guard, conditions = _conditions(documents["conditions.yaml"], regions, techniques,
-                                                 source_ids)
-    rules = _rules(documents["contraindications.yaml"], regions, techniques, source_ids)
-    wells, ottawa, red_flags = _screens(documents["screens.yaml"], regions, techniques, rules, conditions,
-                                        settings, source_ids)
-    therapies = _therapies(documents["complementary.yaml"], regions, rules, conditions, settings,
-                           source_ids)
+    phases, site_guard, acute, conditions = _conditions(documents["conditions.yaml"], regions, techniques,
+                                                        source_ids)
+    therapies = _therapies(documents["complementary.yaml"], conditions, settings, source_ids)
+    vocab = _Vocab(regions, techniques, tuple(therapies))
+    rules, dvt_window = _rules(documents["contraindications.yaml"], vocab, source_ids)
+    wells, ottawa, red_flags = _screens(documents["screens.yaml"], vocab, rules, conditions, settings, source_ids)
     exercises, exercise_sources, advice = _exercises(documents["exercises.yaml"], regions, rules,
                                                      conditions, source_ids)
     return ClinicalKB(
         version=KB_VERSION, sources=MappingProxyType(sources), regions=regions,
         pressures=MappingProxyType(pressures), techniques=MappingProxyType(techniques),
         policy_settings=MappingProxyType(settings), input_limits=MappingProxyType(limits),
-        phases=MappingProxyType(phases), inflammatory_site_guard=site_guard,
-        conditions=MappingProxyType(conditions), rules=MappingProxyType(rules), wells=wells,
+        phases=MappingProxyType(phases), inflammatory_site_guard=site_guard, acute_injuries=acute[0],
+        acute_injury_sources=acute[1],
+        conditions=MappingProxyType(conditions), rules=MappingProxyType(rules), dvt_window=dvt_window, wells=wells,
         ottawa=MappingProxyType(ottawa), red_flags=red_flags, therapies=MappingProxyType(therapies),
         exercises=exercises, exercise_sources=exercise_sources, handout_advice=advice,
     )
@@ -473,7 +519,8 @@ def _regions(data: Any, source_ids: frozenset[str]) -> RegionIndex:
     for name, node in raw_regions.items():
         where = f"regions.{name}"
         node = doc.mapping(node, where)
-        doc.known(node, {"label", "paired", "snomed", "neighbours", "proximal", "muscles"}, where)
+        doc.known(node, {"label", "paired", "snomed", "neighbours", "proximal", "muscles", "from_trunk",
+                         "only_own_conditions"}, where)
         paired = doc.boolean(node, "paired", where)
         neighbours = doc.codes(node, "neighbours", where, names)
         proximal = doc.opt_text(node, "proximal", where)
@@ -483,9 +530,17 @@ def _regions(data: Any, source_ids: frozenset[str]) -> RegionIndex:
         limb = next((g for g in member_of[name] if groups[g].paired), None)
         if paired and limb is None:
             doc.fail(where, "a paired region must belong to a limb group")
+        from_trunk: int | None = None
+        if limb is not None:
+            from_trunk = doc.integer(node, "from_trunk", where)
+            if from_trunk < 0:
+                doc.fail(f"{where}.from_trunk", "must be 0 (at the trunk) or more")
+        elif "from_trunk" in node:
+            doc.fail(f"{where}.from_trunk", "only limb regions have a place along a limb")
         regions[name] = Region(name, doc.text(node, "label", where), paired,
                                doc.opt_text(node, "snomed", where), tuple(member_of[name]), limb,
-                               neighbours, proximal, muscles)
+                               neighbours, proximal, muscles, from_trunk,
+                               doc.boolean(node, "only_own_conditions", where))
     for name, region in regions.items():
         for other in region.neighbours:
             if name not in regions[other].neighbours:
@@ -509,8 +564,8 @@ def _techniques(data: Any, source_ids: frozenset[str]) -> tuple[dict[str, str], 
     for code, node in raw.items():
         where = f"techniques.{code}"
         node = doc.mapping(node, where)
-        doc.known(node, {"label", "description", "cpt", "keep", "needs_feedback", "minutes", "points",
-                         "seconds_per_point", "sources", "evidence", "status"}, where)
+        doc.known(node, {"label", "description", "cpt", "keep", "needs_feedback", "withheld_after_severe_soreness",
+                         "minutes", "points", "seconds_per_point", "sources", "evidence", "status"}, where)
         minutes = doc.map_of(node, "minutes", where)
         low, default, high = (doc.integer(minutes, k, f"{where}.minutes") for k in ("min", "default", "max"))
         if not 1 <= low <= default <= high:
@@ -526,6 +581,7 @@ def _techniques(data: Any, source_ids: frozenset[str]) -> tuple[dict[str, str], 
         out[code] = Technique(code, doc.text(node, "label", where), doc.text(node, "description", where),
                               doc.text(node, "cpt", where), doc.integer(node, "keep", where),
                               doc.boolean(node, "needs_feedback", where),
+                              doc.boolean(node, "withheld_after_severe_soreness", where),
                               default, low, high, points, per_point, _cited(doc, node, where, source_ids),
                               doc.choice(node, "evidence", GRADES, where),
                               doc.choice(node, "status", STATUSES, where))
@@ -541,7 +597,8 @@ def _policy(data: Any, source_ids: frozenset[str]) -> tuple[dict[str, PolicySett
     for key, node in doc.map_of(root, "settings", "").items():
         where = f"settings.{key}"
         node = doc.mapping(node, where)
-        doc.known(node, {"label", "type", "default", "unit", "min", "max", "sources", "status"}, where)
+        doc.known(node, {"label", "type", "default", "unit", "min", "max", "sources", "status", "bound_sources",
+                         "bound_note"}, where)
         kind = doc.choice(node, "type", ("int", "float"), where)
         number = doc.integer if kind == "int" else doc.number
         default, low, high = (float(number(node, k, where)) for k in ("default", "min", "max"))
@@ -550,7 +607,9 @@ def _policy(data: Any, source_ids: frozenset[str]) -> tuple[dict[str, PolicySett
         settings[key] = PolicySettingSpec(key, doc.text(node, "label", where), kind, default,
                                           doc.text(node, "unit", where), low, high,
                                           _cited(doc, node, where, source_ids),
-                                          doc.choice(node, "status", STATUSES, where))
+                                          doc.choice(node, "status", STATUSES, where),
+                                          _cited(doc, node, where, source_ids, "bound_sources"),
+                                          doc.text(node, "bound_note", where))
     limits: dict[str, tuple[float, float]] = {}
     for key, value in doc.map_of(root, "input_limits", "").items():
         where = f"input_limits.{key}"
@@ -562,32 +621,36 @@ def _policy(data: Any, source_ids: frozenset[str]) -> tuple[dict[str, PolicySett
     return settings, limits
 
 
-def _effects(doc: Doc, node: Any, where: str, regions: RegionIndex, techniques: Mapping[str, Technique],
-             findings: frozenset[str] | None = None, key: str = "effects") -> tuple[Effect, ...]:
+@dataclass(frozen=True, slots=True)
+class _Vocab:
+    """What an effect may name: places, techniques and therapies."""
+
+    regions: RegionIndex
+    techniques: Mapping[str, Technique]
+    therapies: tuple[str, ...]
+
+
+def _effects(doc: Doc, node: Any, where: str, vocab: _Vocab, key: str = "effects") -> tuple[Effect, ...]:
     out: list[Effect] = []
-    targets = set(regions.regions) | set(regions.groups)
+    targets = set(vocab.regions.regions) | set(vocab.regions.groups)
     for index, item in enumerate(doc.listing(node, key, where, required=False)):
         at = f"{Doc.path(where, key)}[{index}]"
         item = doc.mapping(item, at)
-        doc.known(item, {"spread", "techniques", "max_pressure", "severity", "regions", "finding"}, at)
-        spread = doc.choice(item, "spread", ("site", "segment", "limb", "whole_body", "regions", "finding_site"), at)
-        raw_tech = item.get("techniques")
-        if raw_tech == "all":
-            techs = tuple(techniques)
-        else:
-            techs = doc.codes(item, "techniques", at, techniques)
-            if not techs:
-                doc.fail(f"{at}.techniques", "list at least one technique, or 'all'")
+        doc.known(item, {"spread", "techniques", "max_pressure", "severity", "regions", "exercise", "therapies"}, at)
+        spread = doc.choice(item, "spread", SPREADS, at)
+        techs = (tuple(vocab.techniques) if item.get("techniques") == ALL
+                 else doc.codes(item, "techniques", at, vocab.techniques, required=False))
+        therapies = (vocab.therapies if item.get("therapies") == ALL
+                     else doc.codes(item, "therapies", at, vocab.therapies, required=False))
+        exercise = doc.boolean(item, "exercise", at)
+        if not (techs or therapies or exercise):
+            doc.fail(at, "an effect restricts techniques, exercise or therapies: name at least one")
         listed = doc.codes(item, "regions", at, targets, required=spread == "regions")
         if spread != "regions" and listed:
             doc.fail(f"{at}.regions", "only spread 'regions' lists regions")
-        finding = doc.opt_text(item, "finding", at)
-        if spread == "finding_site":
-            if finding is None or (findings is not None and finding not in findings):
-                doc.fail(f"{at}.finding", "spread 'finding_site' needs a known local finding")
         out.append(Effect(spread, techs, doc.choice(item, "max_pressure", CAPS, at),
                           doc.choice(item, "severity", SEVERITIES, at) if "severity" in item else None,
-                          listed, finding))
+                          listed, exercise, therapies))
     return tuple(out)
 
 
@@ -617,10 +680,11 @@ def _guards(doc: Doc, node: Any, key: str, where: str, regions: RegionIndex,
 
 
 def _conditions(data: Any, regions: RegionIndex, techniques: Mapping[str, Technique],
-                source_ids: frozenset[str]) -> tuple[dict[str, PhaseSpec], tuple[Guard, ...], dict[str, ConditionSpec]]:
+                source_ids: frozenset[str]) -> tuple[dict[str, PhaseSpec], tuple[Guard, ...],
+                                                     tuple[tuple[str, ...], tuple[str, ...]], dict[str, ConditionSpec]]:
     doc = Doc("conditions.yaml")
     root = doc.mapping(data, "")
-    doc.known(root, {"kb_version", "phases", "inflammatory_site_guard", "conditions"}, "")
+    doc.known(root, {"kb_version", "phases", "acute_injury", "inflammatory_site_guard", "conditions"}, "")
     raw_phases = doc.map_of(root, "phases", "")
     if tuple(raw_phases) != PHASES:
         doc.fail("phases", f"must list exactly {', '.join(PHASES)}, in that order")
@@ -642,11 +706,18 @@ def _conditions(data: Any, regions: RegionIndex, techniques: Mapping[str, Techni
     for code, node in raw.items():
         where = f"conditions.{code}"
         node = doc.mapping(node, where)
-        doc.known(node, {"label", "default_region", "icd10", "sources", "evidence", "phases", "guards"}, where)
+        doc.known(node, {"label", "default_region", "regions", "icd10", "icd10_family", "sources", "evidence",
+                         "phases", "guards"}, where)
         default_region = doc.opt_text(node, "default_region", where)
         if default_region is not None and (default_region not in regions.regions
                                            or regions.regions[default_region].paired):
             doc.fail(f"{where}.default_region", "must be a midline region (a paired one needs a side)")
+        allowed = (tuple(regions.regions) if node.get("regions") == ALL
+                   else doc.codes(node, "regions", where, regions.regions))
+        if not allowed:
+            doc.fail(f"{where}.regions", "list at least one region, or 'all'")
+        if default_region is not None and default_region not in allowed:
+            doc.fail(f"{where}.default_region", "must be one of the condition's regions")
         icd: list[Icd10] = []
         for index, entry in enumerate(doc.listing(node, "icd10", where)):
             at = f"{where}.icd10[{index}]"
@@ -654,6 +725,16 @@ def _conditions(data: Any, regions: RegionIndex, techniques: Mapping[str, Techni
             doc.known(entry, {"code", "label", "status", "source"}, at)
             icd.append(Icd10(doc.text(entry, "code", at), doc.text(entry, "label", at),
                              doc.choice(entry, "status", STATUSES, at), doc.choice(entry, "source", source_ids, at)))
+        family: list[Icd10Prefix] = []
+        for index, entry in enumerate(doc.listing(node, "icd10_family", where)):
+            at = f"{where}.icd10_family[{index}]"
+            entry = doc.mapping(entry, at)
+            doc.known(entry, {"prefix", "label", "status", "source"}, at)
+            prefix = doc.text(entry, "prefix", at)
+            if not ICD10_PATTERN.match(prefix):
+                doc.fail(f"{at}.prefix", f"{prefix!r} is not the start of an ICD-10-CM code (e.g. S46, M54.5)")
+            family.append(Icd10Prefix(prefix, doc.text(entry, "label", at), doc.choice(entry, "status", STATUSES, at),
+                                      doc.choice(entry, "source", source_ids, at)))
         raw_templates = doc.map_of(node, "phases", where)
         doc.known(raw_templates, PHASES, f"{where}.phases")
         templates: dict[str, tuple[TemplateItem, ...]] = {}
@@ -685,18 +766,22 @@ def _conditions(data: Any, regions: RegionIndex, techniques: Mapping[str, Techni
                 # could not show it.
                 doc.fail(f"{at}.items", "needs at least one item above light pressure")
             templates[phase] = tuple(items)
-        out[code] = ConditionSpec(code, doc.text(node, "label", where), default_region, tuple(icd),
-                                  _cited(doc, node, where, source_ids), doc.choice(node, "evidence", GRADES, where),
-                                  MappingProxyType(templates),
+        out[code] = ConditionSpec(code, doc.text(node, "label", where), default_region, allowed, tuple(icd),
+                                  tuple(family), _cited(doc, node, where, source_ids),
+                                  doc.choice(node, "evidence", GRADES, where), MappingProxyType(templates),
                                   _guards(doc, node, "guards", where, regions, techniques))
-    return phases, site_guard, out
+    acute_node = doc.map_of(root, "acute_injury", "")
+    doc.known(acute_node, {"conditions", "sources", "evidence"}, "acute_injury")
+    doc.choice(acute_node, "evidence", GRADES, "acute_injury")
+    acute = (doc.codes(acute_node, "conditions", "acute_injury", out),
+             _cited(doc, acute_node, "acute_injury", source_ids))
+    return phases, site_guard, acute, out
 
 
-def _rules(data: Any, regions: RegionIndex, techniques: Mapping[str, Technique],
-           source_ids: frozenset[str]) -> dict[str, Rule]:
+def _rules(data: Any, vocab: _Vocab, source_ids: frozenset[str]) -> tuple[dict[str, Rule], DvtWindow]:
     doc = Doc("contraindications.yaml")
     root = doc.mapping(data, "")
-    doc.known(root, {"kb_version", "rules"}, "")
+    doc.known(root, {"kb_version", "lower_limb_dvt_window", "rules"}, "")
     raw = doc.map_of(root, "rules", "")
     _vocabulary(doc, raw, "whole_body_findings", "rules")
     _vocabulary(doc, raw, "local_findings", "rules")
@@ -704,21 +789,19 @@ def _rules(data: Any, regions: RegionIndex, techniques: Mapping[str, Technique],
     for code, node in raw.items():
         where = f"rules.{code}"
         node = doc.mapping(node, where)
-        doc.known(node, {"label", "scope", "skin_only", "severity", "hold", "applies_when", "effects", "referral", "implies",
-                         "positioning", "modification", "sources", "evidence", "status"}, where)
+        doc.known(node, {"label", "scope", "severity", "hold", "resolves", "applies_when", "effects", "referral",
+                         "implies", "positioning", "modification", "sources", "evidence", "status"}, where)
         scope = doc.choice(node, "scope", ("local", "whole_body"), where)
         if code in VOCABULARY["local_findings"] and scope != "local":
             doc.fail(f"{where}.scope", "vocabulary.md lists this as a local finding")
         if code in VOCABULARY["whole_body_findings"] and scope != "whole_body":
             doc.fail(f"{where}.scope", "vocabulary.md lists this as a whole-body finding")
-        effects = _effects(doc, node, where, regions, techniques)
+        effects = _effects(doc, node, where, vocab)
         for index, effect in enumerate(effects):
             if scope == "whole_body" and effect.spread not in ("whole_body", "regions"):
                 doc.fail(f"{where}.effects[{index}].spread", "a whole-body finding has no site to spread from")
-            if effect.spread == "finding_site":
-                doc.fail(f"{where}.effects[{index}].spread", "finding_site is for red-flag combinations")
         out[code] = Rule(code, doc.text(node, "label", where), scope,
-                         doc.choice(node, "severity", SEVERITIES, where), doc.boolean(node, "skin_only", where),
+                         doc.choice(node, "severity", SEVERITIES, where), doc.boolean(node, "resolves", where),
                          doc.boolean(node, "hold", where),
                          doc.choice(node, "applies_when", ("unhealed_incision",), where) if "applies_when" in node else None,
                          effects, _referral(doc, node, "referral", where),
@@ -730,17 +813,31 @@ def _rules(data: Any, regions: RegionIndex, techniques: Mapping[str, Technique],
         for index, implied in enumerate(rule.implies):
             if implied not in out or out[implied].scope != "whole_body":
                 doc.fail(f"rules.{code}.implies[{index}]", f"{implied!r} must be a whole-body finding with a rule")
-    return out
+    at = "lower_limb_dvt_window"
+    node = doc.map_of(root, at, "")
+    doc.known(node, {"days", "limb", "after", "effects", "sources", "evidence", "status"}, at)
+    days = doc.integer(node, "days", at)
+    if days < 1:
+        doc.fail(f"{at}.days", "must be at least one day")
+    limb = doc.choice(node, "limb", [g for g, group in vocab.regions.groups.items() if group.paired], at)
+    local = [c for c, r in out.items() if r.scope == "local"]
+    window = DvtWindow(days, limb, doc.codes(node, "after", at, local), _effects(doc, node, at, vocab),
+                       _cited(doc, node, at, source_ids), doc.choice(node, "evidence", GRADES, at),
+                       doc.choice(node, "status", STATUSES, at))
+    if not window.effects or any(e.spread != "limb" for e in window.effects):
+        doc.fail(f"{at}.effects", "the window acts on the whole leg: spread 'limb'")
+    return out, window
 
 
-def _screens(data: Any, regions: RegionIndex, techniques: Mapping[str, Technique], rules: Mapping[str, Rule],
-             conditions: Mapping[str, ConditionSpec], settings: Mapping[str, PolicySettingSpec],
+def _screens(data: Any, vocab: _Vocab, rules: Mapping[str, Rule], conditions: Mapping[str, ConditionSpec],
+             settings: Mapping[str, PolicySettingSpec],
              source_ids: frozenset[str]) -> tuple[WellsSpec, dict[str, OttawaSpec], tuple[RedFlag, ...]]:
     doc = Doc("screens.yaml")
+    regions = vocab.regions
     root = doc.mapping(data, "")
     doc.known(root, {"kb_version", "wells", "ottawa_ankle", "ottawa_foot", "red_flags"}, "")
     wells_node = doc.map_of(root, "wells", "")
-    doc.known(wells_node, {"items", "versions", "on_block", "leg_symptoms_after_immobilisation"}, "wells")
+    doc.known(wells_node, {"items", "versions", "on_block", "leg_symptoms_after_immobilisation", "leg_signs"}, "wells")
     raw_versions = doc.map_of(wells_node, "versions", "wells")
     versions: dict[str, WellsVersion] = {}
     for version, node in raw_versions.items():
@@ -783,32 +880,38 @@ def _screens(data: Any, regions: RegionIndex, techniques: Mapping[str, Technique
     leg_at = "wells.leg_symptoms_after_immobilisation"
     doc.known(leg, {"risk_items", "symptom_items", "effects", "referral", "sources", "evidence", "status"}, leg_at)
     leg_referral = _referral(doc, leg, "referral", leg_at)
-    if block_referral is None or leg_referral is None:
-        doc.fail("wells", "on_block and leg_symptoms_after_immobilisation need a referral")
+    signs = doc.map_of(wells_node, "leg_signs", "wells")
+    signs_at = "wells.leg_signs"
+    doc.known(signs, {"items", "effects", "referral", "sources", "evidence", "status"}, signs_at)
+    signs_referral = _referral(doc, signs, "referral", signs_at)
+    if block_referral is None or leg_referral is None or signs_referral is None:
+        doc.fail("wells", "on_block, leg_symptoms_after_immobilisation and leg_signs need a referral")
     wells = WellsSpec(MappingProxyType(items), MappingProxyType(labels), MappingProxyType(versions),
                       doc.boolean(block, "hold", "wells.on_block"),
-                      _effects(doc, block, "wells.on_block", regions, techniques), block_referral,
+                      _effects(doc, block, "wells.on_block", vocab), block_referral,
                       doc.codes(leg, "risk_items", leg_at, items), doc.codes(leg, "symptom_items", leg_at, items),
-                      _effects(doc, leg, leg_at, regions, techniques), leg_referral,
-                      _cited(doc, leg, leg_at, source_ids))
+                      _effects(doc, leg, leg_at, vocab), leg_referral, _cited(doc, leg, leg_at, source_ids),
+                      doc.codes(signs, "items", signs_at, items), _effects(doc, signs, signs_at, vocab),
+                      signs_referral, _cited(doc, signs, signs_at, source_ids))
     ottawa: dict[str, OttawaSpec] = {}
     for name in ("ottawa_ankle", "ottawa_foot"):
         node = doc.map_of(root, name, "")
-        doc.known(node, {"label", "zone", "criteria", "effects", "referral", "sources", "evidence", "status"}, name)
+        doc.known(node, {"label", "zone", "criteria", "suspected_fracture_at", "referral", "sources", "evidence",
+                         "status"}, name)
         referral = _referral(doc, node, "referral", name)
         if referral is None:
             doc.fail(name, "needs a referral")
         ottawa[name] = OttawaSpec(name, doc.text(node, "label", name), doc.text(node, "zone", name),
-                                  doc.codes(node, "criteria", name), _effects(doc, node, name, regions, techniques),
+                                  doc.codes(node, "criteria", name),
+                                  doc.codes(node, "suspected_fracture_at", name, regions.regions),
                                   referral, _cited(doc, node, name, source_ids),
                                   doc.choice(node, "evidence", GRADES, name), doc.choice(node, "status", STATUSES, name))
-    local = frozenset(c for c, r in rules.items() if r.scope == "local")
     flags: list[RedFlag] = []
     for code, node in doc.map_of(root, "red_flags", "").items():
         where = f"red_flags.{code}"
         node = doc.mapping(node, where)
-        doc.known(node, {"label", "category", "all_of", "any_of", "none_of", "hold", "effects", "referral",
-                         "sources", "evidence", "status"}, where)
+        doc.known(node, {"label", "category", "all_of", "any_of", "none_of", "hold", "effects",
+                         "suspected_fracture_at", "referral", "sources", "evidence", "status"}, where)
         atoms = {key: doc.codes(node, key, where, required=key == "all_of") for key in ("all_of", "any_of", "none_of")}
         for key, listed in atoms.items():
             for index, atom in enumerate(listed):
@@ -817,11 +920,13 @@ def _screens(data: Any, regions: RegionIndex, techniques: Mapping[str, Technique
                     doc.fail(f"{where}.{key}[{index}]", problem)
                 if key == "none_of" and not atom.startswith(("condition:", "condition_at:")):
                     doc.fail(f"{where}.none_of[{index}]", "may only name conditions, so a new finding never lifts a flag")
+        suspected = (doc.choice(node, "suspected_fracture_at", ("pain", "new_pain"), where)
+                     if "suspected_fracture_at" in node else None)
         flags.append(RedFlag(code, doc.text(node, "label", where),
                              doc.choice(node, "category", ("cauda_equina", "neurological", "fracture",
                                                            "tumour_or_infection"), where),
                              atoms["all_of"], atoms["any_of"], atoms["none_of"], doc.boolean(node, "hold", where),
-                             _effects(doc, node, where, regions, techniques, local),
+                             _effects(doc, node, where, vocab), suspected,
                              _referral(doc, node, "referral", where), _cited(doc, node, where, source_ids),
                              doc.choice(node, "evidence", GRADES, where), doc.choice(node, "status", STATUSES, where)))
     return wells, ottawa, tuple(flags)
@@ -830,12 +935,13 @@ def _screens(data: Any, regions: RegionIndex, techniques: Mapping[str, Technique
 def _atom_problem(atom: str, rules: Mapping[str, Rule], regions: RegionIndex,
                   conditions: Mapping[str, ConditionSpec], settings: Mapping[str, PolicySettingSpec]) -> str:
     targets = set(regions.regions) | set(regions.groups) | {WHOLE_BODY}
-    if atom.startswith("condition:"):
-        return "" if atom.split(":", 1)[1] in conditions else f"unknown condition in {atom!r}"
-    if atom.startswith("condition_at:"):
-        return "" if atom.split(":", 1)[1] in targets else f"unknown region in {atom!r}"
-    if atom.startswith("age_over:"):
-        return "" if atom.split(":", 1)[1] in settings else f"unknown policy setting in {atom!r}"
+    kind, _, value = atom.partition(":")
+    if kind == "condition":
+        return "" if value in conditions else f"unknown condition in {atom!r}"
+    if kind in ("condition_at", "pain_at"):
+        return "" if value in targets else f"unknown region in {atom!r}"
+    if kind in ("age_over", "age_under"):
+        return "" if value in settings else f"unknown policy setting in {atom!r}"
     code, _, place = atom.partition("@")
     if code not in rules:
         return f"unknown finding {code!r}"
@@ -844,40 +950,29 @@ def _atom_problem(atom: str, rules: Mapping[str, Rule], regions: RegionIndex,
     return ""
 
 
-def _therapies(data: Any, regions: RegionIndex, rules: Mapping[str, Rule], conditions: Mapping[str, ConditionSpec],
-               settings: Mapping[str, PolicySettingSpec], source_ids: frozenset[str]) -> dict[str, Therapy]:
+def _therapies(data: Any, conditions: Mapping[str, ConditionSpec], settings: Mapping[str, PolicySettingSpec],
+               source_ids: frozenset[str]) -> dict[str, Therapy]:
     doc = Doc("complementary.yaml")
     root = doc.mapping(data, "")
     doc.known(root, {"kb_version", "therapies"}, "")
     raw = doc.map_of(root, "therapies", "")
     _vocabulary(doc, raw, "therapies", "therapies")
-    targets = set(regions.regions) | set(regions.groups)
     out: dict[str, Therapy] = {}
     for code, node in raw.items():
         where = f"therapies.{code}"
         node = doc.mapping(node, where)
-        doc.known(node, {"label", "cpt", "when", "why", "avoid", "sources", "evidence"}, where)
+        # What rules a therapy out lives in the restrictions (contraindications.yaml), never here.
+        doc.known(node, {"label", "cpt", "when", "why", "sources", "evidence"}, where)
         when = doc.map_of(node, "when", where)
         doc.known(when, {"phases", "conditions", "pain_at_least"}, f"{where}.when")
-        avoid = doc.map_of(node, "avoid", where)
-        doc.known(avoid, {"findings", "site_findings", "blocked_site", "regions_with"}, f"{where}.avoid")
         pain = doc.opt_text(when, "pain_at_least", f"{where}.when")
         if pain is not None and pain not in settings:
             doc.fail(f"{where}.when.pain_at_least", f"unknown policy setting {pain!r}")
-        regions_with: dict[str, tuple[str, ...]] = {}
-        if avoid.get("regions_with") is not None:
-            for finding, listed in doc.map_of(avoid, "regions_with", f"{where}.avoid").items():
-                if finding not in rules:
-                    doc.fail(f"{where}.avoid.regions_with.{finding}", "unknown finding")
-                regions_with[finding] = doc.codes({finding: listed}, finding, f"{where}.avoid.regions_with", targets)
         out[code] = Therapy(
             code, doc.text(node, "label", where), doc.opt_text(node, "cpt", where), doc.text(node, "why", where),
             doc.codes(when, "phases", f"{where}.when", PHASES) if "phases" in when else None,
             doc.codes(when, "conditions", f"{where}.when", conditions) if "conditions" in when else None,
-            pain, doc.codes(avoid, "findings", f"{where}.avoid", rules, required=False),
-            doc.codes(avoid, "site_findings", f"{where}.avoid", rules, required=False),
-            doc.boolean(avoid, "blocked_site", f"{where}.avoid"), MappingProxyType(regions_with),
-            _cited(doc, node, where, source_ids), doc.choice(node, "evidence", GRADES, where))
+            pain, _cited(doc, node, where, source_ids), doc.choice(node, "evidence", GRADES, where))
     return out
 
 
@@ -890,12 +985,16 @@ def _exercises(data: Any, regions: RegionIndex, rules: Mapping[str, Rule], condi
     for code, node in doc.map_of(root, "exercises", "").items():
         where = f"exercises.{code}"
         node = doc.mapping(node, where)
-        doc.known(node, {"name", "regions", "phases", "conditions", "avoid_with", "dose", "instructions"}, where)
+        doc.known(node, {"name", "regions", "loads", "phases", "conditions", "avoid_with", "dose", "instructions"}, where)
         listed = doc.codes(node, "regions", where, regions.regions)
+        loads = doc.codes(node, "loads", where, regions.regions, required=False)
         phases = doc.codes(node, "phases", where, PHASES)
         if not listed or not phases:
             doc.fail(where, "needs at least one region and one phase")
-        out.append(Exercise(code, doc.text(node, "name", where), listed, phases,
+        for index, region in enumerate(loads):
+            if region in listed:
+                doc.fail(f"{where}.loads[{index}]", f"{region} is already one of the exercise's regions")
+        out.append(Exercise(code, doc.text(node, "name", where), listed, loads, phases,
                             doc.codes(node, "conditions", where, conditions) if "conditions" in node else None,
                             doc.codes(node, "avoid_with", where, rules, required=False),
                             doc.text(node, "dose", where), doc.text(node, "instructions", where)))
@@ -903,3 +1002,16 @@ def _exercises(data: Any, regions: RegionIndex, rules: Mapping[str, Rule], condi
         doc.fail("exercises", f"the library needs at least 30 exercises, has {len(out)}")
     doc.choice(root, "evidence", GRADES, "")
     return tuple(out), _cited(doc, root, "", source_ids), doc.text(root, "handout_advice", "")
+
+
+# Keyed by the knowledge base's id, holding the knowledge base itself so the id cannot be reused.
+_EXERCISES: dict[int, tuple[ClinicalKB, Mapping[str, Exercise]]] = {}
+
+
+def _exercise_index(kb: ClinicalKB) -> Mapping[str, Exercise]:
+    cached = _EXERCISES.get(id(kb))
+    if cached is None:
+        cached = (kb, MappingProxyType({e.code: e for e in kb.exercises}))
+        _EXERCISES.clear()
+        _EXERCISES[id(kb)] = cached
+    return cached[1]

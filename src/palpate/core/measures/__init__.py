@@ -9,7 +9,7 @@ The instruments (NPRS, ODI v2.1a, NDI, QuickDASH, LEFS, PSFS, BCTQ) are data in
   words and generic answer labels; licensed wording via ``load_licensed_wording``).
 - ``score(code, answers)`` -> ``ScoreResult``; ``change(code, baseline, follow_up, scale)`` ->
   ``ChangeResult``; ``responder_status``; ``progression_signals``.
-- ``rom_norm``, ``percent_of_normal``, ``rom_references``.
+- ``rom_norm``, ``percent_of_normal``, ``rom_references``; ``rom_limit`` and ``check_rom`` (physiological limits).
 - ``score_request``, ``change_request``: the command-line contract (JSON documents).
 """
 
@@ -35,7 +35,14 @@ from palpate.core.measures.model import (
     Threshold,
 )
 from palpate.core.measures.requests import change_request, score_request
-from palpate.core.measures.rom import percent_of_normal, rom_norm, rom_reference, rom_references
+from palpate.core.measures.rom import (
+    check_rom,
+    percent_of_normal,
+    rom_limit,
+    rom_norm,
+    rom_reference,
+    rom_references,
+)
 from palpate.core.measures.scoring import score
 from palpate.core.measures.wording import load_licensed_wording
 
@@ -59,6 +66,7 @@ __all__ = [
     "Threshold",
     "change",
     "change_request",
+    "check_rom",
     "instrument",
     "instruments",
     "load_licensed_wording",
@@ -66,6 +74,7 @@ __all__ = [
     "progression_policy",
     "progression_signals",
     "responder_status",
+    "rom_limit",
     "rom_norm",
     "rom_reference",
     "rom_references",

@@ -31,6 +31,7 @@ from palpate.core.measures.model import (
     Mdc,
     MissingRule,
     ProgressionPolicy,
+    RomLimit,
     RomNorm,
     RomReference,
     Scale,
@@ -61,6 +62,7 @@ class RomCatalogue:
     version: str
     default: str
     references: dict[str, RomReference]
+    limits: dict[tuple[str, str], RomLimit]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -423,4 +425,30 @@ def build_rom_catalogue(data: Any, f: str) -> RomCatalogue:
     default = require(data, "default", str, f, "")
     if default not in refs:
         raise KnowledgeBaseError(f, "default", f"no reference set named {default!r}")
-    return RomCatalogue(version=version, default=default, references=refs)
+    return RomCatalogue(version=version, default=default, references=refs, limits=_rom_limits(data, f, refs))
+
+
+def _rom_limits(data: Any, f: str, refs: dict[str, RomReference]) -> dict[tuple[str, str], RomLimit]:
+    """Every motion's physiological limit; never below a normal end, never past a full turn."""
+    where = "physiological_limits"
+    node = require(data, where, dict, f, "")
+    source = require(node, "source", str, f, where)
+    status = _status(node, f, where)
+    limits: dict[tuple[str, str], RomLimit] = {}
+    for joint, motions in require(node, "joints", dict, f, where).items():
+        if not isinstance(motions, dict) or not motions:
+            raise KnowledgeBaseError(f, f"{where}.joints.{joint}", "expected a mapping of motions")
+        for motion, degrees in motions.items():
+            at = f"{where}.joints.{joint}.{motion}"
+            if isinstance(degrees, bool) or not isinstance(degrees, (int, float)) or not 0 < degrees <= 360:
+                raise KnowledgeBaseError(f, at, "expected degrees above 0, at most 360")
+            limits[(str(joint), str(motion))] = RomLimit(str(joint), str(motion), float(degrees), source, status)
+    for ref in refs.values():
+        for norm in ref.norms:
+            limit = limits.get((norm.joint, norm.motion))
+            if limit is None:
+                raise KnowledgeBaseError(f, f"{where}.joints", f"no limit for {norm.joint} {norm.motion}")
+            if limit.degrees < norm.end:
+                raise KnowledgeBaseError(f, f"{where}.joints.{norm.joint}.{norm.motion}",
+                                         f"below the {ref.code} normal end {norm.end:g}")
+    return limits

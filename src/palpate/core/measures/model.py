@@ -469,3 +469,14 @@ class RomReference:
     @property
     def joints(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(norm.joint for norm in self.norms))
+
+
+@dataclass(frozen=True)
+class RomLimit:
+    """The largest plausible measurement of a motion: beyond it, a typing or unit error."""
+
+    joint: str
+    motion: str
+    degrees: float
+    source: str
+    status: Status

@@ -10,7 +10,7 @@ from __future__ import annotations
 from palpate.core.errors import InputError
 from palpate.core.measures import values
 from palpate.core.measures.catalogue import rom_catalogue
-from palpate.core.measures.model import RomNorm, RomReference
+from palpate.core.measures.model import RomLimit, RomNorm, RomReference
 
 # A measured arc beyond a full turn is a typing error, not a hypermobile joint.
 MAX_DEGREES = 360
@@ -59,3 +59,31 @@ def percent_of_normal(joint: str, motion: str, degrees: float, reference: str | 
         raise InputError("not_applicable", f"{joint} {motion} is normal at {norm.end:g} degrees; there is no arc to "
                          "take a percentage of, record the shortfall in degrees", "degrees")
     return (measured - norm.start) / norm.arc * 100
+
+
+def rom_limit(joint: str, motion: str) -> RomLimit:
+    """The physiological limit of a motion (kb/rom_norms.yaml; UNVERIFIED policy, see there)."""
+    found = rom_catalogue().limits.get((joint, motion)) if isinstance(joint, str) and isinstance(motion, str) else None
+    if found is None:
+        known = sorted({j for j, _ in rom_catalogue().limits})
+        if joint not in known:
+            raise InputError("unknown_joint", f"no range of motion is known for joint {joint!r}; known: "
+                             + ", ".join(known), "joint")
+        motions = [m for j, m in rom_catalogue().limits if j == joint]
+        raise InputError("unknown_motion", f"no {joint} motion {motion!r} is known; known: " + ", ".join(motions),
+                         "motion")
+    return found
+
+
+def check_rom(joint: str, motion: str, degrees: float) -> float:
+    """A measured range in degrees, refused (``out_of_range`` at ``degrees``) beyond the motion's
+    physiological limit, with the limit named: shoulder flexion 350 is a typing error, not a joint."""
+    limit = rom_limit(joint, motion)
+    measured = values.number(degrees, "degrees", "degrees (a number)")
+    values.in_range(measured, 0, MAX_DEGREES, "degrees", "a measured arc")
+    if measured > limit.degrees:
+        status = " (UNVERIFIED)" if limit.status.value == "unverified" else ""
+        raise InputError("out_of_range", f"{joint} {motion.replace('_', ' ')} {measured:g} degrees is beyond its "
+                         f"physiological limit of {limit.degrees:g} degrees{status}: check the measurement",
+                         "degrees")
+    return measured
