@@ -26,7 +26,7 @@ from palpate.plans.models import PlanOfCare
 from palpate.visits import services as visits
 from palpate.visits.billing import compute_billing
 from palpate.visits.models import Visit
-from palpate.web.engine import build_request, run_plan
+from palpate.lib.clinical import build_request, run_plan
 
 # Two visits a week: the history of ``n`` visits spans about n / 2 weeks before ``today``.
 DAYS_BETWEEN_VISITS = (3, 4)

@@ -27,7 +27,7 @@ from palpate.outcomes.progress import episode_progress
 from palpate.patients.models import Episode, Patient
 from palpate.plans.models import PlanOfCare
 from palpate.visits.models import Visit
-from palpate.web.models_common import RecordStatus
+from palpate.lib.models_common import RecordStatus
 
 CLINICS = ("harbor", "summit")
 

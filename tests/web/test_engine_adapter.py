@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
-from palpate.web.engine import build_request
+from palpate.lib.clinical import build_request
 
 EVALUATED = dt.date(2026, 11, 1)
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from palpate.clinics.actor import Actor
 from palpate.clinics.models import Membership
 from palpate.visits.models import Visit
-from palpate.web.models_common import RecordStatus
+from palpate.lib.models_common import RecordStatus
 
 
 def _query_counts(client, history) -> dict[str, int]:  # noqa: ANN001

@@ -12,7 +12,7 @@ from django.utils import timezone
 from palpate.audit.models import AuditEvent
 from palpate.plans.models import PlanOfCare
 from palpate.visits.models import Addendum, ComplementaryRow, TreatmentRow, Visit
-from palpate.web.models_common import RecordStatus
+from palpate.lib.models_common import RecordStatus
 
 # -- helpers ---------------------------------------------------------------------------------------
 

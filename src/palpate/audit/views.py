@@ -7,7 +7,7 @@ from django.shortcuts import render
 from palpate.audit.models import AuditEvent
 from palpate.audit.services import record_read
 from palpate.clinics.roles import AUDIT_VIEW
-from palpate.web.decorators import client_ip, member_required
+from palpate.lib.decorators import client_ip, member_required
 
 
 @member_required(AUDIT_VIEW)

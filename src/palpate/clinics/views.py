@@ -11,7 +11,7 @@ from palpate.clinics import services
 from palpate.clinics.forms import ClinicSettingsForm
 from palpate.clinics.middleware import SESSION_KEY
 from palpate.clinics.roles import CLINIC_MANAGE
-from palpate.web.decorators import member_required
+from palpate.lib.decorators import member_required
 
 
 @login_required

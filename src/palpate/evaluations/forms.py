@@ -3,7 +3,7 @@
 Django checks the shapes first (numbers are numbers, choices are known, a pain or palpation row on
 a paired region has its side; the core never sees those rows). Then ``EvaluationEditor.screen``
 assembles the safety facts in the contract's shapes and hands them to the clinical core through
-``palpate.web.engine``; an ``InputError`` from the core (a temperature of 80 °C, an open wound on
+``palpate.lib.clinical``; an ``InputError`` from the core (a temperature of 80 °C, an open wound on
 the forearm without a side) is put back on the field the person typed it in, with the core's own
 message. Nothing is re-validated here that the core already validates, so the two never disagree.
 
@@ -42,7 +42,7 @@ from palpate.core.planning import FindingInfo, finding_catalogue
 from palpate.core.regions import regions
 from palpate.evaluations.models import POSTURE_FINDINGS, Evaluation, Irritability
 from palpate.patients.vocab import paired_regions
-from palpate.web.engine import build_request, run_plan
+from palpate.lib.clinical import build_request, run_plan
 
 SIDE_CHOICES = [("", "—"), ("left", "Left"), ("right", "Right")]
 PAIN_QUALITIES = [

@@ -20,7 +20,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from palpate.web.models_common import SignedRecord
+from palpate.lib.models_common import SignedRecord
 
 POSTURE_FINDINGS = [
     ("forward_head", "Forward head"),

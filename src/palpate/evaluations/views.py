@@ -45,10 +45,10 @@ from palpate.evaluations.referrals import letter_context
 from palpate.patients.access import access_episode, access_patient
 from palpate.patients.models import Episode, Patient
 from palpate.patients.vocab import paired_regions, region_groups
-from palpate.web.bodychart import marks_from_pain_map
-from palpate.web.decorators import client_ip, member_required
-from palpate.web.pdf import pdf_response, render_pdf
-from palpate.web.records import SignedAndLocked, StaleEdit, check_editable
+from palpate.lib.bodychart import marks_from_pain_map
+from palpate.lib.decorators import client_ip, member_required
+from palpate.lib.pdf import pdf_response, render_pdf
+from palpate.lib.records import SignedAndLocked, StaleEdit, check_editable
 
 READ_METHODS = ("GET", "HEAD")
 MAX_ROWS = 60

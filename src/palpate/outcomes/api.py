@@ -17,8 +17,8 @@ from palpate.core import measures
 from palpate.core.errors import InputError
 from palpate.outcomes.models import OutcomeMeasurement
 from palpate.patients.access import access_patient
-from palpate.web.converters import PathId, QueryId
-from palpate.web.decorators import client_ip
+from palpate.lib.converters import PathId, QueryId
+from palpate.lib.decorators import client_ip
 
 router = Router(tags=["outcomes"])
 

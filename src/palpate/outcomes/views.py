@@ -30,8 +30,8 @@ from palpate.outcomes.progress import episode_progress
 from palpate.outcomes.wording import can_take_wording, clinic_instrument
 from palpate.patients.access import access_episode, access_patient
 from palpate.patients.models import Episode, Patient
-from palpate.web.decorators import client_ip, member_required
-from palpate.web.pdf import pdf_response, render_pdf
+from palpate.lib.decorators import client_ip, member_required
+from palpate.lib.pdf import pdf_response, render_pdf
 
 READ_METHODS = ("GET", "HEAD")
 

@@ -19,9 +19,9 @@ from palpate.patients import services
 from palpate.patients.access import access_patient, patients_for
 from palpate.patients.forms import PatientForm
 from palpate.patients.models import Episode, Patient
-from palpate.web.converters import PathId
-from palpate.web.decorators import client_ip
-from palpate.web.pagination import BoundedPagination
+from palpate.lib.converters import PathId
+from palpate.lib.decorators import client_ip
+from palpate.lib.pagination import BoundedPagination
 
 router = Router(tags=["patients"])
 

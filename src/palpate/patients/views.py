@@ -15,7 +15,7 @@ from palpate.patients.access import access_episode, access_patient, patients_for
 from palpate.patients.forms import EpisodeForm, PatientForm
 from palpate.patients.models import Episode
 from palpate.patients.vocab import label
-from palpate.web.decorators import client_ip, member_required
+from palpate.lib.decorators import client_ip, member_required
 
 PAGE_SIZE = 25
 

@@ -15,7 +15,7 @@ from palpate.clinics.roles import NOTE_SIGN, SAFETY_OVERRIDE
 from palpate.patients.vocab import paired_regions, region_groups
 from palpate.plans import certification, choices, safety, services
 from palpate.plans.models import PlanOfCare
-from palpate.web.bodychart import Mark, marks_from_restrictions
+from palpate.lib.bodychart import Mark, marks_from_restrictions
 
 SESSION_WORDS = {
     "proceed": "Proceed: no restriction changed the suggested work.",

@@ -23,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from palpate.web.models_common import SignedRecord
+from palpate.lib.models_common import SignedRecord
 
 
 class PlanOfCare(SignedRecord):

@@ -24,9 +24,9 @@ from palpate.evaluations.services import latest_evaluation
 from palpate.patients.models import Episode, EpisodeStatus, Patient
 from palpate.plans import certification, choices, safety
 from palpate.plans.models import PlanOfCare
-from palpate.web.engine import build_request, run_plan
-from palpate.web.models_common import RecordStatus, sign_record
-from palpate.web.records import SignedAndLocked, check_editable, claim_version
+from palpate.lib.clinical import build_request, run_plan
+from palpate.lib.models_common import RecordStatus, sign_record
+from palpate.lib.records import SignedAndLocked, check_editable, claim_version
 
 # The reason a therapist gives for overriding a safety restriction must say something: a word or
 # two ("ok", "fine") is not a clinical reason (policy).

@@ -22,9 +22,9 @@ from palpate.patients.models import EpisodeStatus, Patient
 from palpate.plans import documents, services
 from palpate.plans.forms import PlanEditor, row_operation
 from palpate.plans.models import PlanOfCare
-from palpate.web.decorators import client_ip, member_required
-from palpate.web.pdf import pdf_response, render_pdf
-from palpate.web.records import SignedAndLocked, StaleEdit
+from palpate.lib.decorators import client_ip, member_required
+from palpate.lib.pdf import pdf_response, render_pdf
+from palpate.lib.records import SignedAndLocked, StaleEdit
 
 READ_METHODS = ("GET", "HEAD")
 

@@ -1,6 +1,6 @@
 """The visit's safety screen: assemble today's facts, ask the core, and check the treatment rows.
 
-The screen itself (holds, restrictions, referrals) is the core's answer via ``palpate.web.engine``.
+The screen itself (holds, restrictions, referrals) is the core's answer via ``palpate.lib.clinical``.
 Checking a documented row against the restrictions uses the core's own geometry
 (``palpate.core.regions.covers``: the region itself, its group or ``whole_body``, one side never
 blocking the other) and its pressure order (``RANK``: none < light < moderate < deep), exactly as
@@ -18,7 +18,7 @@ from palpate.core.errors import InputError
 from palpate.core.kb.clinical import RANK, knowledge_base
 from palpate.core.regions import covers
 from palpate.visits import vocab
-from palpate.web.engine import build_request, run_plan
+from palpate.lib.clinical import build_request, run_plan
 
 
 @dataclass(frozen=True)

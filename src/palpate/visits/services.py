@@ -28,8 +28,8 @@ from palpate.visits import vocab
 from palpate.visits.billing import compute_billing
 from palpate.visits.models import Addendum, ComplementaryRow, TreatmentRow, Visit
 from palpate.visits.safety import check_rows, screen_visit
-from palpate.web.models_common import RecordStatus, sign_record
-from palpate.web.records import check_editable, claim_version
+from palpate.lib.models_common import RecordStatus, sign_record
+from palpate.lib.records import check_editable, claim_version
 
 NOTE_FIELDS = ["subjective", "soreness_since_last", "soreness_hours", "relief", "objective", "nprs_before",
                "nprs_after", "assessment", "plan_text", "findings", "vitals", "rom"]

@@ -30,10 +30,10 @@ from palpate.visits.models import Visit
 from palpate.visits.safety import (
     effective_restrictions,
 )
-from palpate.web.bodychart import Mark, expand_regions, marks_from_restrictions
-from palpate.web.decorators import client_ip, member_required
-from palpate.web.pdf import pdf_response, render_pdf
-from palpate.web.records import SignedAndLocked, StaleEdit, check_editable
+from palpate.lib.bodychart import Mark, expand_regions, marks_from_restrictions
+from palpate.lib.decorators import client_ip, member_required
+from palpate.lib.pdf import pdf_response, render_pdf
+from palpate.lib.records import SignedAndLocked, StaleEdit, check_editable
 
 READ_METHODS = ("GET", "HEAD")
 VISITS_PER_PAGE = 50
@@ -166,7 +166,7 @@ def _save(request: HttpRequest, patient: Patient, visit: Visit) -> HttpResponse:
         if state.screen_problem:
             state.notices.append(("error", f"The safety screen could not run: {state.screen_problem} "
                                            "Correct it and save again; nothing was saved."))
-        elif not typed.form.errors:  # the form's own errors have their summary (web/_form_errors.html)
+        elif not typed.form.errors:  # the form's own errors have their summary (lib/_form_errors.html)
             state.notices.append(("error", "Nothing was saved: please correct the rows marked below. "
                                            "Nothing you typed has been lost."))
         return render(request, "visits/note.html", _context(request, patient, visit, state), status=200)

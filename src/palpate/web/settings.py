@@ -63,7 +63,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
-    "palpate.web",
+    # The shared page template, partials, static files and template tags (palpate.lib has no models).
+    "palpate.lib",
     "palpate.audit",
     "palpate.clinics",
     "palpate.accounts",
@@ -72,6 +73,8 @@ INSTALLED_APPS = [
     "palpate.plans",
     "palpate.visits",
     "palpate.outcomes",
+    "palpate.today",
+    "palpate.demo",
 ]
 
 MIDDLEWARE = [
@@ -99,7 +102,8 @@ WSGI_APPLICATION = "palpate.web.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The project's own pages (403, 404); every app's templates come from the app.
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "builtins": ["template_partials.templatetags.partials"],

@@ -9,7 +9,7 @@ from django.utils import timezone
 from palpate.plans import safety
 from palpate.plans.models import PlanOfCare
 from palpate.plans.services import pick_current
-from palpate.web.today import LOOKAHEAD_DAYS
+from palpate.today.board import LOOKAHEAD_DAYS
 
 register = template.Library()
 

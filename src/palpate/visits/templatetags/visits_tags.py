@@ -6,7 +6,7 @@ from django import template
 
 from palpate.visits import vocab
 from palpate.visits.models import Visit
-from palpate.web.models_common import RecordStatus
+from palpate.lib.models_common import RecordStatus
 
 register = template.Library()
 

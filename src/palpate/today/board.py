@@ -15,7 +15,7 @@ from palpate.evaluations.models import Referral, ReferralStatus
 from palpate.patients.models import EpisodeStatus
 from palpate.plans.models import PlanOfCare
 from palpate.visits.models import Visit
-from palpate.web.models_common import RecordStatus
+from palpate.lib.models_common import RecordStatus
 
 # How far ahead the start page warns about plans to re-certify and re-evaluations (policy).
 LOOKAHEAD_DAYS = 14
