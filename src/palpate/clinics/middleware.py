@@ -27,16 +27,18 @@ class ActiveClinicMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.actor = None  # type: ignore[attr-defined]
-        request.memberships = []  # type: ignore[attr-defined]
+        actor: Actor | None = None
+        memberships: list[Membership] = []
         if request.user.is_authenticated:
             memberships = memberships_of(request.user)
-            request.memberships = memberships  # type: ignore[attr-defined]
             wanted = request.session.get(SESSION_KEY)
             chosen = next((m for m in memberships if m.clinic_id == wanted), None)
             if chosen is None and memberships:
                 chosen = memberships[0]
                 request.session[SESSION_KEY] = chosen.clinic_id
             if chosen is not None:
-                request.actor = Actor.of(chosen)  # type: ignore[attr-defined]
+                actor = Actor.of(chosen)
+        # The two attributes palpate.clinics.http.AuthenticatedHttpRequest declares, set here only.
+        request.actor = actor  # type: ignore[attr-defined]
+        request.memberships = memberships  # type: ignore[attr-defined]
         return self.get_response(request)

@@ -41,8 +41,8 @@ from palpate.core.measures import percent_of_normal, rom_reference
 from palpate.core.planning import FindingInfo, finding_catalogue
 from palpate.core.regions import regions
 from palpate.evaluations.models import POSTURE_FINDINGS, Evaluation, Irritability
-from palpate.patients.vocab import paired_regions
 from palpate.lib.clinical import build_request, run_plan
+from palpate.patients.vocab import paired_regions
 
 SIDE_CHOICES = [("", "—"), ("left", "Left"), ("right", "Right")]
 PAIN_QUALITIES = [

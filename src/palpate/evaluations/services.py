@@ -20,10 +20,10 @@ from palpate.audit.services import record_event
 from palpate.clinics.actor import Actor
 from palpate.clinics.roles import CLINICAL_WRITE, NOTE_SIGN
 from palpate.evaluations.models import OPEN_REFERRAL_STATUSES, Evaluation, Referral, ReferralStatus
-from palpate.patients.models import Episode, Patient
 from palpate.lib.clinical import build_request, run_plan
 from palpate.lib.models_common import sign_record
 from palpate.lib.records import check_editable, claim_version
+from palpate.patients.models import Episode, Patient
 
 # Referral statuses a person may set (``open`` is where the screen starts one).
 SETTABLE_STATUSES = (ReferralStatus.SENT, ReferralStatus.CLEARED, ReferralStatus.CLOSED)

@@ -12,10 +12,10 @@ from typing import Any
 
 from palpate.clinics.actor import Actor
 from palpate.clinics.roles import NOTE_SIGN, SAFETY_OVERRIDE
+from palpate.lib.bodychart import Mark, marks_from_restrictions
 from palpate.patients.vocab import paired_regions, region_groups
 from palpate.plans import certification, choices, safety, services
 from palpate.plans.models import PlanOfCare
-from palpate.lib.bodychart import Mark, marks_from_restrictions
 
 SESSION_WORDS = {
     "proceed": "Proceed: no restriction changed the suggested work.",

@@ -21,12 +21,12 @@ from palpate.audit.services import record_event
 from palpate.clinics.actor import Actor
 from palpate.clinics.roles import CLINICAL_WRITE, NOTE_SIGN, SAFETY_OVERRIDE
 from palpate.evaluations.services import latest_evaluation
-from palpate.patients.models import Episode, EpisodeStatus, Patient
-from palpate.plans import certification, choices, safety
-from palpate.plans.models import PlanOfCare
 from palpate.lib.clinical import build_request, run_plan
 from palpate.lib.models_common import RecordStatus, sign_record
 from palpate.lib.records import SignedAndLocked, check_editable, claim_version
+from palpate.patients.models import Episode, EpisodeStatus, Patient
+from palpate.plans import certification, choices, safety
+from palpate.plans.models import PlanOfCare
 
 # The reason a therapist gives for overriding a safety restriction must say something: a word or
 # two ("ok", "fine") is not a clinical reason (policy).

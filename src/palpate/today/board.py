@@ -12,10 +12,10 @@ from typing import Any
 from palpate.clinics.actor import Actor
 from palpate.clinics.roles import CLINICAL_VIEW
 from palpate.evaluations.models import Referral, ReferralStatus
+from palpate.lib.models_common import RecordStatus
 from palpate.patients.models import EpisodeStatus
 from palpate.plans.models import PlanOfCare
 from palpate.visits.models import Visit
-from palpate.lib.models_common import RecordStatus
 
 # How far ahead the start page warns about plans to re-certify and re-evaluations (policy).
 LOOKAHEAD_DAYS = 14

@@ -17,8 +17,8 @@ from typing import Any
 from palpate.core.errors import InputError
 from palpate.core.kb.clinical import RANK, knowledge_base
 from palpate.core.regions import covers
-from palpate.visits import vocab
 from palpate.lib.clinical import build_request, run_plan
+from palpate.visits import vocab
 
 
 @dataclass(frozen=True)

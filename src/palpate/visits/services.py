@@ -22,14 +22,14 @@ from palpate.audit.services import record_event
 from palpate.clinics.actor import Actor
 from palpate.clinics.roles import CLINICAL_WRITE, NOTE_SIGN
 from palpate.evaluations.services import latest_evaluation
+from palpate.lib.models_common import RecordStatus, sign_record
+from palpate.lib.records import check_editable, claim_version
 from palpate.patients.models import Episode, Patient
 from palpate.plans.services import current_plan
 from palpate.visits import vocab
 from palpate.visits.billing import compute_billing
 from palpate.visits.models import Addendum, ComplementaryRow, TreatmentRow, Visit
 from palpate.visits.safety import check_rows, screen_visit
-from palpate.lib.models_common import RecordStatus, sign_record
-from palpate.lib.records import check_editable, claim_version
 
 NOTE_FIELDS = ["subjective", "soreness_since_last", "soreness_hours", "relief", "objective", "nprs_before",
                "nprs_after", "assessment", "plan_text", "findings", "vitals", "rom"]

@@ -14,13 +14,19 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_safe
 
 from palpate.audit.services import record_read
+from palpate.clinics.http import AuthenticatedHttpRequest
 from palpate.clinics.roles import CLINICAL_VIEW, CLINICAL_WRITE, NOTE_SIGN, SAFETY_OVERRIDE
+from palpate.lib.bodychart import Mark, expand_regions, marks_from_restrictions
+from palpate.lib.decorators import client_ip, member_required
+from palpate.lib.pdf import pdf_response, render_pdf
+from palpate.lib.records import SignedAndLocked, StaleEdit, check_editable
 from palpate.patients.access import access_episode, access_patient
 from palpate.patients.models import EpisodeStatus, Patient
 from palpate.patients.vocab import paired_regions, region_groups
@@ -30,12 +36,7 @@ from palpate.visits.models import Visit
 from palpate.visits.safety import (
     effective_restrictions,
 )
-from palpate.lib.bodychart import Mark, expand_regions, marks_from_restrictions
-from palpate.lib.decorators import client_ip, member_required
-from palpate.lib.pdf import pdf_response, render_pdf
-from palpate.lib.records import SignedAndLocked, StaleEdit, check_editable
 
-READ_METHODS = ("GET", "HEAD")
 VISITS_PER_PAGE = 50
 
 
@@ -66,8 +67,8 @@ def _marks(screen: dict[str, Any], treatments: list[dict[str, Any]]) -> dict[tup
     return marks
 
 
-def _context(request: HttpRequest, patient: Patient, visit: Visit, state: note.NoteState, **extra: Any) -> dict[str, Any]:
-    actor = request.actor  # type: ignore[attr-defined]
+def _context(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit, state: note.NoteState, **extra: Any) -> dict[str, Any]:
+    actor = request.actor
     treatments = []
     for form in state.rows["t"].forms:
         if form.is_bound:
@@ -94,11 +95,13 @@ def _context(request: HttpRequest, patient: Patient, visit: Visit, state: note.N
 
 
 @member_required(CLINICAL_VIEW)
-def visit_list(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
-    patient = access_patient(actor, pk)
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+def visit_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _visit_list(request, access_patient(request.actor, pk))
+
+
+@require_safe  # after the patient door: another clinic's patient is a 404 whatever the method
+def _visit_list(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
+    actor = request.actor
     visits = (Visit.objects.filter(clinic_id=patient.clinic_id, patient=patient)
               .select_related("episode", "therapist").order_by("-visit_date", "-id"))
     page = Paginator(visits, VISITS_PER_PAGE).get_page(request.GET.get("page"))
@@ -107,9 +110,9 @@ def visit_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @member_required(CLINICAL_WRITE)
-def start_visit(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse:
+def start_visit(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) -> HttpResponse:
     """GET: what "Start visit" will do; POST: open today's prefilled draft (one click from the chart)."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     patient = access_patient(actor, pk, write=request.method == "POST")
     episode = access_episode(actor, patient, episode_pk)
     if request.method == "POST":
@@ -129,26 +132,27 @@ def start_visit(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse:
 
 
 @member_required(CLINICAL_VIEW)
-def visit_note(request: HttpRequest, pk: int, visit_pk: int) -> HttpResponse:
+def visit_note(request: AuthenticatedHttpRequest, pk: int, visit_pk: int) -> HttpResponse:
     """The note: GET shows it (editable draft or read-only), POST saves the draft (and may sign it)."""
-    actor = request.actor  # type: ignore[attr-defined]
-    writing = request.method == "POST"
-    patient = access_patient(actor, pk, write=writing)
-    visit = _visit(patient, visit_pk)
-    if writing:
+    patient = access_patient(request.actor, pk, write=request.method == "POST")
+    return _visit_note(request, patient, _visit(patient, visit_pk))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def _visit_note(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit) -> HttpResponse:
+    actor = request.actor
+    if request.method == "POST":
         services.check_can_write(actor)
         if visit.is_signed:
             return _locked(request, patient, visit)
         return _save(request, patient, visit)
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed([*READ_METHODS, "POST"])
     record_read(actor, "visit.view", patient_id=patient.pk, obj=visit, ip_address=client_ip(request))
     state = note.stored_state(visit)
     addenda = list(visit.addenda.select_related("signed_by").all())
     return render(request, "visits/note.html", _context(request, patient, visit, state, addenda=addenda))
 
 
-def _save(request: HttpRequest, patient: Patient, visit: Visit) -> HttpResponse:
+def _save(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit) -> HttpResponse:
     """Save the draft as typed; the screen and billing run again on it first.
 
     - invalid input, or a screen that cannot run: nothing saved, the form comes back as typed;
@@ -158,7 +162,7 @@ def _save(request: HttpRequest, patient: Patient, visit: Visit) -> HttpResponse:
     - someone saved since this form was opened: nothing saved (409), the form comes back as typed
       with what the other person saved, on the current version so the next save goes through.
     """
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     submitted_version = request.POST.get("version")
     typed = note.read_typed(request.POST, visit)
     state = note.typed_state(request.actor, patient, visit, typed)
@@ -217,7 +221,7 @@ def _save(request: HttpRequest, patient: Patient, visit: Visit) -> HttpResponse:
     return redirect(_note_url(saved))
 
 
-def _locked(request: HttpRequest, patient: Patient, visit: Visit, typed: note.Typed | None = None) -> HttpResponse:
+def _locked(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit, typed: note.Typed | None = None) -> HttpResponse:
     """A save that arrives after the note was signed: refused (403), but what was typed stays on screen."""
     typed = typed or note.read_typed(request.POST, visit)
     state = note.NoteState(typed.form, typed.rows, visit.screen_result or {}, visit.billing or {}, None)
@@ -253,9 +257,9 @@ def _stale_report(fresh: Visit, typed_values: dict[str, Any], typed_treatments: 
 
 
 @member_required(CLINICAL_WRITE)
-def live(request: HttpRequest, pk: int, visit_pk: int) -> HttpResponse:
+def live(request: AuthenticatedHttpRequest, pk: int, visit_pk: int) -> HttpResponse:
     """htmx: the safety screen, today's suggestions, billing and per-row warnings for the form as typed."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     patient = access_patient(actor, pk, write=True)
     visit = _visit(patient, visit_pk)
     if request.method == "POST":
@@ -269,9 +273,9 @@ def live(request: HttpRequest, pk: int, visit_pk: int) -> HttpResponse:
 
 
 @member_required(CLINICAL_WRITE)
-def new_row(request: HttpRequest, pk: int, visit_pk: int) -> HttpResponse:
+def new_row(request: AuthenticatedHttpRequest, pk: int, visit_pk: int) -> HttpResponse:
     """htmx: one blank row for a table of the note (``?kind=t|c|f|rom``)."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     patient = access_patient(actor, pk, write=True)
     visit = _visit(patient, visit_pk)
     check_editable(visit)
@@ -283,8 +287,8 @@ def new_row(request: HttpRequest, pk: int, visit_pk: int) -> HttpResponse:
 
 
 @member_required(CLINICAL_WRITE)
-def sign_visit(request: HttpRequest, pk: int, visit_pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def sign_visit(request: AuthenticatedHttpRequest, pk: int, visit_pk: int) -> HttpResponse:
+    actor = request.actor
     patient = access_patient(actor, pk, write=request.method == "POST")
     visit = _visit(patient, visit_pk)
     problem = ""
@@ -312,8 +316,8 @@ def sign_visit(request: HttpRequest, pk: int, visit_pk: int) -> HttpResponse:
 
 
 @member_required(CLINICAL_WRITE)
-def add_addendum(request: HttpRequest, pk: int, visit_pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def add_addendum(request: AuthenticatedHttpRequest, pk: int, visit_pk: int) -> HttpResponse:
+    actor = request.actor
     patient = access_patient(actor, pk, write=request.method == "POST")
     visit = _visit(patient, visit_pk)
     error, text = "", ""
@@ -335,12 +339,14 @@ def add_addendum(request: HttpRequest, pk: int, visit_pk: int) -> HttpResponse:
 
 
 @member_required(CLINICAL_VIEW)
-def note_pdf(request: HttpRequest, pk: int, visit_pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
-    patient = access_patient(actor, pk)
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
-    visit = _visit(patient, visit_pk)
+def note_pdf(request: AuthenticatedHttpRequest, pk: int, visit_pk: int) -> HttpResponse:
+    patient = access_patient(request.actor, pk)
+    return _note_pdf(request, patient, _visit(patient, visit_pk))
+
+
+@require_safe
+def _note_pdf(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit) -> HttpResponse:
+    actor = request.actor
     treatments, complementary = services.stored_rows(visit)
     addenda = list(visit.addenda.select_related("signed_by").all())
     pdf = render_pdf("visits/note_pdf.html", {

@@ -21,8 +21,8 @@ from palpate.evaluations import referrals as words
 from palpate.evaluations.forms import finding_label as _finding_label
 from palpate.evaluations.forms import humanize
 from palpate.evaluations.models import OPEN_REFERRAL_STATUSES, POSTURE_FINDINGS, Evaluation, Referral
-from palpate.patients.vocab import paired_regions, region_groups
 from palpate.lib.bodychart import Mark, expand_regions, marks_from_restrictions, render_body_chart
+from palpate.patients.vocab import paired_regions, region_groups
 
 register = template.Library()
 

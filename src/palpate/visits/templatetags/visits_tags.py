@@ -4,9 +4,9 @@ from collections.abc import Iterable
 
 from django import template
 
+from palpate.lib.models_common import RecordStatus
 from palpate.visits import vocab
 from palpate.visits.models import Visit
-from palpate.lib.models_common import RecordStatus
 
 register = template.Library()
 
