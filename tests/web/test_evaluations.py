@@ -223,7 +223,7 @@ def test_a_local_finding_on_a_paired_region_without_a_side_is_refused_at_its_row
         find_0_code="open_wound", find_0_region="forearm", bp_systolic="130", bp_diastolic="85"))
     assert response.status_code == 200
     body = response.content.decode()
-    assert "forearm is paired: give side &#x27;left&#x27; or &#x27;right&#x27;" in body
+    assert "Forearm is paired: choose left or right." in body
     assert 'id="id_find-0-side-errors"' in body
     assert re.search(r'<option value="open_wound" selected>', body)
     assert re.search(r'<option value="forearm" selected>', body)

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from palpate.clinics.actor import Actor
 from palpate.clinics.models import Membership
-from palpate.visits.models import Visit
 from palpate.lib.models_common import RecordStatus
+from palpate.visits.models import Visit
 
 
 def _query_counts(client, history) -> dict[str, int]:  # noqa: ANN001

@@ -87,7 +87,7 @@ def test_an_episode_on_a_paired_region_needs_a_side_and_a_valid_icd10_code(world
         f"/patients/{world.harbor_patient.pk}/episodes/new/", {**EPISODE, "side": "", "icd10_code": "back pain"}
     )
     body = response.content.decode()
-    assert "Choose left or right" in body and "Enter an ICD-10-CM code" in body
+    assert "is paired: choose left or right" in body and "Enter an ICD-10-CM code" in body
     assert 'value="Lateral epicondylitis"' in body
 
 

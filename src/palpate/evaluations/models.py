@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import models
 
 from palpate.lib.models_common import SignedRecord
+from palpate.lib.vocabulary import label
 
 POSTURE_FINDINGS = [
     ("forward_head", "Forward head"),
@@ -40,9 +41,10 @@ POSTURE_FINDINGS = [
 
 
 class Irritability(models.TextChoices):
-    LOW = "low", "Low"
-    MODERATE = "moderate", "Moderate"
-    HIGH = "high", "High"
+    # Stored values are the vocabulary's codes; the words are the vocabulary's.
+    LOW = "low", label("low", "irritability")
+    MODERATE = "moderate", label("moderate", "irritability")
+    HIGH = "high", label("high", "irritability")
 
 
 class Evaluation(SignedRecord):

@@ -38,8 +38,6 @@ from palpate.evaluations.forms import (
     EvaluationEditor,
     assess_typed_complexity,
     blank_row,
-    body_region_choices,
-    findings_by_code,
     ottawa_label,
 )
 from palpate.evaluations.models import Evaluation, Referral, ReferralStatus
@@ -48,9 +46,9 @@ from palpate.lib.bodychart import marks_from_pain_map
 from palpate.lib.decorators import client_ip, member_required
 from palpate.lib.pdf import pdf_response, render_pdf
 from palpate.lib.records import SignedAndLocked, StaleEdit, check_editable
+from palpate.lib.vocabulary import findings_by_code, paired_regions, region_choices, region_groups
 from palpate.patients.access import access_episode, access_patient
 from palpate.patients.models import Episode, Patient
-from palpate.patients.vocab import paired_regions, region_groups
 
 MAX_ROWS = 60
 
@@ -104,7 +102,7 @@ def _form_context(request: AuthenticatedHttpRequest, patient: Patient, episode: 
         "complexity_fields": [main[name] for name in COMPLEXITY_FIELDS.values()],
         "assessment": editor.assessment or _stored_assessment(evaluation, main),
         "pain_marks": marks_from_pain_map(pain_rows or []),
-        "region_codes": [code for code, _ in body_region_choices()], "paired": sorted(paired_regions()),
+        "region_codes": [code for code, _ in region_choices()], "paired": sorted(paired_regions()),
         "check_url": reverse("evaluations:check", args=[patient.pk, episode.pk]),
         "rom_reference_name": rom_reference().name,
         **extra,
@@ -170,17 +168,16 @@ def _submit(request: AuthenticatedHttpRequest, patient: Patient, episode: Episod
         editor = EvaluationEditor(_with_extra_row(data, add), evaluation=evaluation)
         return _render_form(request, patient, episode, editor, evaluation, focus_table=add)
     editor = EvaluationEditor(data, evaluation=evaluation)
-    result = editor.screen(actor.clinic, patient, episode) if editor.is_valid() else None
-    if result is None:
+    if not editor.is_valid():
         return _render_form(request, patient, episode, editor, evaluation)
-    fields, screen = result
+    checked = services.check_evaluation(actor, patient, episode, editor.typed())
+    if checked.error is not None:
+        editor.place_error(checked.error)  # on the field the refused fact was typed in
+        return _render_form(request, patient, episode, editor, evaluation)
     if "check" in data:
-        return _render_form(request, patient, episode, editor, evaluation, screen=screen, checked=True)
+        return _render_form(request, patient, episode, editor, evaluation, screen=checked.screen, checked=True)
     try:
-        if evaluation is None:
-            saved = services.do_create_evaluation(actor, patient, episode, fields, screen)
-        else:
-            saved = services.do_update_evaluation(actor, evaluation, fields, screen, data.get("version"))
+        saved = services.do_save_evaluation(actor, patient, episode, checked, evaluation, data.get("version"))
     except SignedAndLocked as locked:
         return _render_form(request, patient, episode, editor, evaluation, status=403, locked=str(locked))
     except StaleEdit as stale:
@@ -191,7 +188,8 @@ def _submit(request: AuthenticatedHttpRequest, patient: Patient, episode: Episod
         editor = EvaluationEditor(retry, evaluation=fresh)
         editor.is_valid()
         return _render_form(request, patient, episode, editor, fresh, status=409, stale={
-            "event": _last_saved_by(fresh), "differences": _differences(fresh, fields), "signed": fresh.is_signed,
+            "event": _last_saved_by(fresh), "differences": _differences(fresh, checked.fields),
+            "signed": fresh.is_signed,
         })
     messages.success(request, _saved_message(saved))
     return redirect("evaluations:detail", pk=patient.pk, evaluation_pk=saved.pk)
@@ -247,12 +245,14 @@ def evaluation_check(request: AuthenticatedHttpRequest, pk: int, episode_pk: int
                                "assessment": None, "checked": True}
     if data:
         editor = EvaluationEditor(data)
-        result = editor.screen(actor.clinic, patient, episode) if editor.is_valid() else None
+        checked = services.check_evaluation(actor, patient, episode, editor.typed()) if editor.is_valid() else None
         context["assessment"] = editor.assessment
-        if result is None:
+        if checked is not None and checked.error is not None:
+            editor.place_error(checked.error)
+        if checked is None or checked.error is not None:
             context["errors"] = editor.error_links()
         else:
-            context["screen"] = result[1]
+            context["screen"] = checked.screen
     return render(request, "evaluations/_check.html", context)
 
 
@@ -269,7 +269,7 @@ def evaluation_row(request: AuthenticatedHttpRequest, pk: int, kind: str) -> Htt
     index = max(0, min(index, MAX_ROWS - 1))
     initial = {}
     region, side = request.GET.get("region", ""), request.GET.get("side", "")
-    if region in dict(body_region_choices()):
+    if region in dict(region_choices()):
         initial["region"] = region
         if side in ("left", "right") and region in paired_regions():
             initial["side"] = side

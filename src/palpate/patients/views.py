@@ -16,7 +16,6 @@ from palpate.patients import services
 from palpate.patients.access import access_episode, access_patient, patients_for
 from palpate.patients.forms import EpisodeForm, PatientForm
 from palpate.patients.models import Episode
-from palpate.patients.vocab import label
 
 PAGE_SIZE = 25
 
@@ -59,7 +58,7 @@ def patient_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     patient = access_patient(actor, pk)
     record_read(actor, "patient.view", patient_id=patient.pk, obj=patient, ip_address=client_ip(request))
     episodes = Episode.objects.filter(clinic_id=patient.clinic_id, patient=patient)
-    return render(request, "patients/detail.html", {"patient": patient, "episodes": episodes, "label": label})
+    return render(request, "patients/detail.html", {"patient": patient, "episodes": episodes})
 
 
 @member_required(PATIENT_WRITE)

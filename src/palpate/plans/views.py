@@ -56,7 +56,7 @@ def plan_create(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) -> 
         messages.success(request, "Draft plan of care started from the engine's suggestions. Accept, edit or "
                                   "remove each one, add goals, then save.")
         return redirect("plans:edit", pk=patient.pk, plan_pk=plan.pk)
-    output = suggestions.engine_output if suggestions else {}
+    output = suggestions.screen_result if suggestions else {}
     return render(request, "plans/create.html", {
         "patient": patient, "episode": episode, "draft": draft, "error": error, "discharged": discharged,
         "screen": output, "evaluation": suggestions.evaluation if suggestions else None,

@@ -14,11 +14,10 @@ from palpate.clinics.roles import CLINICAL_VIEW
 from palpate.evaluations.models import Referral, ReferralStatus
 from palpate.lib.models_common import RecordStatus
 from palpate.patients.models import EpisodeStatus
+from palpate.plans.certification import LOOKAHEAD_DAYS
 from palpate.plans.models import PlanOfCare
 from palpate.visits.models import Visit
 
-# How far ahead the start page warns about plans to re-certify and re-evaluations (policy).
-LOOKAHEAD_DAYS = 14
 LIST_LIMIT = 25
 
 

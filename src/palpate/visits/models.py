@@ -10,7 +10,8 @@ unit count for the visit's minutes under the clinic's payer rule, refreshed at e
 - ``rom``: ``[{"joint", "motion", "side"?, "degrees"}]`` re-measured today
 - ``overrides``: safety restrictions the therapist overrode for a treatment row
   ``[{"restriction": {...}, "row": {...}, "reason", "by", "by_name", "at"}]``; each is also an audit
-  event ``visit.override_restriction``.
+  event ``visit.override_restriction``. Only a relative restriction may be overridden
+  (``core.safety.may_override``), with a reason that passes ``core.safety.check_override_reason``.
 - ``last_saved_by``: who saved the draft last, so a refused stale save can say who got there first.
 """
 
@@ -20,13 +21,15 @@ from django.conf import settings
 from django.db import models
 
 from palpate.lib.models_common import SignedRecord
+from palpate.lib.vocabulary import label
 
 
+# Stored values are the vocabulary's codes; the words are the vocabulary's (core/kb/vocabulary.yaml).
 class Relief(models.TextChoices):
-    NONE = "none", "No relief"
-    SOME = "some", "Some relief"
-    GOOD = "good", "Good relief"
-    COMPLETE = "complete", "Complete relief"
+    NONE = "none", label("none", "relief")
+    SOME = "some", label("some", "relief")
+    GOOD = "good", label("good", "relief")
+    COMPLETE = "complete", label("complete", "relief")
 
 
 class Visit(SignedRecord):
@@ -65,11 +68,11 @@ class Visit(SignedRecord):
 
 class Response(models.TextChoices):
     NONE = "", "—"
-    DISCOMFORT = "discomfort", "Discomfort"
-    RELEASE = "release", "Release"
-    WARMTH = "warmth", "Warmth"
-    TINGLING = "tingling", "Tingling"
-    RELIEF = "relief", "Relief"
+    DISCOMFORT = "discomfort", label("discomfort", "response")
+    RELEASE = "release", label("release", "response")
+    WARMTH = "warmth", label("warmth", "response")
+    TINGLING = "tingling", label("tingling", "response")
+    RELIEF = "relief", label("relief", "response")
 
 
 class TreatmentRow(models.Model):

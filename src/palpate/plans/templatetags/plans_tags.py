@@ -6,10 +6,9 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from palpate.plans import safety
+from palpate.plans.certification import LOOKAHEAD_DAYS
 from palpate.plans.models import PlanOfCare
 from palpate.plans.services import pick_current
-from palpate.today.board import LOOKAHEAD_DAYS
 
 register = template.Library()
 
@@ -51,20 +50,3 @@ def due_dates(plan: PlanOfCare, today: dt.date | None = None) -> list[dict[str, 
 def plan_status(plan: PlanOfCare) -> dict[str, object]:
     """Status badge (in words, not colour alone) and the plan's dates."""
     return {"plan": plan, "dates": due_dates(plan)}
-
-
-@register.filter
-def words(code: object) -> str:
-    """``low_back_pain`` -> ``low back pain``."""
-    return safety.words(code)
-
-
-@register.filter
-def technique_label(code: object) -> str:
-    return safety.technique_label(str(code))
-
-
-@register.filter
-def place(region: object, side: object = None) -> str:
-    """``{{ item.region|place:item.side }}`` -> ``left calf``."""
-    return safety.place(str(region), str(side) if side else None)

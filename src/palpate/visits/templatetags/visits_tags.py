@@ -1,23 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django import template
 
 from palpate.lib.models_common import RecordStatus
-from palpate.visits import vocab
 from palpate.visits.models import Visit
 
 register = template.Library()
 
 # The chart shows the latest visits; the full history is one click away (visits:list).
 PANEL_VISITS = 8
-
-SESSION_LABELS = {
-    "proceed": "Proceed: no restriction applies",
-    "modify": "Proceed with changes: restrictions apply",
-    "hold": "Hold: no soft-tissue work today",
-}
 
 
 @register.inclusion_tag("visits/_episode_panel.html", takes_context=True)
@@ -38,23 +29,3 @@ def visit_panel(context: template.Context, episode: object) -> dict[str, object]
         "episode": episode, "visits": latest[:PANEL_VISITS], "more": len(latest) > PANEL_VISITS, "drafts": drafts,
         "can": context.get("can"), "patient": context.get("patient"), "csrf_token": context.get("csrf_token"),
     }
-
-
-@register.filter
-def code_label(code: object) -> str:
-    return vocab.label(str(code)) if code else ""
-
-
-@register.filter
-def code_labels(codes: Iterable[object] | None) -> str:
-    return ", ".join(vocab.label(str(c)).lower() for c in codes or [])
-
-
-@register.filter
-def session_label(session: object) -> str:
-    return SESSION_LABELS.get(str(session), str(session))
-
-
-@register.simple_tag
-def where(region: object, side: object = "") -> str:
-    return vocab.where(str(region or ""), str(side) if side else None)
