@@ -40,7 +40,7 @@ from palpate.core.measures import Instrument, Scale
 from palpate.evaluations import services as evaluation_services
 from palpate.evaluations.forms import EvaluationEditor
 from palpate.evaluations.models import Evaluation
-from palpate.lib.vocabulary import paired_regions
+from palpate.lib.vocabulary import label, paired_regions
 from palpate.outcomes import main_measure
 from palpate.outcomes.forms import MeasurementForm
 from palpate.outcomes.services import do_record_measurement
@@ -571,7 +571,8 @@ class Chart:
 
     @property
     def where(self) -> str:
-        region = self.episode.body_region.replace("_", " ")
+        # Prose, not a label: "upper back", without the vocabulary's explanation in brackets.
+        region = label(self.episode.body_region).split(" (")[0].lower()
         return f"{self.side} {region}" if self.side else region
 
     def words(self, text: str) -> str:
