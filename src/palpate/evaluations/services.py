@@ -39,10 +39,20 @@ SETTABLE_STATUSES = (ReferralStatus.SENT, ReferralStatus.CLEARED, ReferralStatus
 
 
 
-def latest_evaluation(episode: Any) -> Evaluation | None:
-    """The episode's most recent evaluation (signed or draft): the facts today's screen starts from."""
-    return (Evaluation.objects.filter(clinic_id=episode.clinic_id, episode=episode)
-            .order_by("-performed_on", "-id").first())
+# What a later screen reads of an evaluation (lib.clinical.build_request).
+SCREENED_FIELDS = ("id", "clinic_id", "episode_id", "patient_id", "performed_on", "findings", "vitals", "screens",
+                   "irritability", "pain_nprs")
+
+
+def latest_evaluation(episode: Any, *, for_screen: bool = False) -> Evaluation | None:
+    """The episode's most recent evaluation (signed or draft): the facts today's screen starts from.
+
+    ``for_screen`` reads only what the screen uses (a visit's save does not need the whole record).
+    """
+    evaluations = Evaluation.objects.filter(clinic_id=episode.clinic_id, episode=episode)
+    if for_screen:
+        evaluations = evaluations.only(*SCREENED_FIELDS)
+    return evaluations.order_by("-performed_on", "-id").first()
 
 def check_can_write(actor: Actor) -> None:
     if not actor.can(CLINICAL_WRITE):

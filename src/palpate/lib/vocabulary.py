@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+from django import forms
+
 from palpate.core import vocabulary as core
 from palpate.core.kb.clinical import WHOLE_BODY, knowledge_base
 from palpate.core.measures import rom_reference
@@ -30,6 +32,19 @@ Choices = list[tuple[str, Any]]
 CHOOSE = ("", "Choose…")
 # The side of a midline place is blank; row tables are narrow, so the blank choice is a dash.
 NO_SIDE = ("", "—")
+
+
+class VocabularyChoiceField(forms.ChoiceField):
+    """A choice field whose choices are the vocabulary's, fixed for the life of the process.
+
+    Django copies a field's choices into every form it builds; a note builds a form per row, so
+    these share theirs instead (the widget still gets its own shallow copy, as Django does).
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> VocabularyChoiceField:
+        result = forms.Field.__deepcopy__(self, memo)
+        result._choices = self._choices
+        return result  # type: ignore[no-any-return]
 
 
 def choices(kind: str, blank: tuple[str, str] | None = None) -> Choices:

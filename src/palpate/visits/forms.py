@@ -161,6 +161,9 @@ def _in_range(value: int | None, low: int, high: int, what: str = "") -> int | N
     return value
 
 
+SIDES = vocabulary.side_choices()
+
+
 class RowForm(forms.Form):
     """A row of a table; ``remove`` drops it (works without JavaScript)."""
 
@@ -189,23 +192,21 @@ class RowForm(forms.Form):
 
 
 class TreatmentRowForm(RowForm):
-    technique = forms.ChoiceField(label="Technique", required=True, choices=(), widget=FastSelect)
-    region = forms.ChoiceField(label="Region", choices=(), widget=FastSelect)
-    side = forms.ChoiceField(label="Side", choices=vocabulary.side_choices(), required=False, widget=FastSelect)
-    pressure = forms.ChoiceField(label="Pressure", choices=(), widget=FastSelect)
+    technique = vocabulary.VocabularyChoiceField(label="Technique", widget=FastSelect,
+                                                 choices=vocabulary.choices("technique", vocabulary.CHOOSE))
+    region = vocabulary.VocabularyChoiceField(label="Region", widget=FastSelect,
+                                              choices=[vocabulary.CHOOSE, *vocabulary.region_choices()])
+    side = vocabulary.VocabularyChoiceField(label="Side", choices=SIDES, required=False, widget=FastSelect)
+    pressure = vocabulary.VocabularyChoiceField(label="Pressure", choices=vocabulary.pressure_choices(),
+                                                widget=FastSelect)
     minutes = forms.IntegerField(label="Minutes", min_value=1, max_value=MAX_ROW_MINUTES,
                                  widget=NumberInput(attrs={"min": 1, "max": MAX_ROW_MINUTES}))
-    response = forms.ChoiceField(label="Patient response", choices=Response.choices, required=False, widget=FastSelect)
+    response = vocabulary.VocabularyChoiceField(label="Patient response", choices=Response.choices, required=False,
+                                                widget=FastSelect)
     override_reason = forms.CharField(label="Reason to override the restriction", required=False, max_length=300, widget=TextInput)
 
     # A reason typed alone is not a row; anything else typed makes the row count (and be checked).
     ignore_for_blank = ("override_reason",)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["technique"].choices = vocabulary.choices("technique", vocabulary.CHOOSE)
-        self.fields["region"].choices = [vocabulary.CHOOSE, *vocabulary.region_choices()]
-        self.fields["pressure"].choices = vocabulary.pressure_choices()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -219,14 +220,11 @@ class TreatmentRowForm(RowForm):
 
 
 class ComplementaryRowForm(RowForm):
-    therapy = forms.ChoiceField(label="Therapy", choices=(), widget=FastSelect)
+    therapy = vocabulary.VocabularyChoiceField(label="Therapy", widget=FastSelect,
+                                               choices=vocabulary.choices("therapy", vocabulary.CHOOSE))
     minutes = forms.IntegerField(label="Minutes", min_value=0, max_value=MAX_ROW_MINUTES, required=False,
                                  widget=NumberInput(attrs={"min": 0, "max": MAX_ROW_MINUTES}))
     notes = forms.CharField(label="Notes", required=False, max_length=200, widget=TextInput)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["therapy"].choices = vocabulary.choices("therapy", vocabulary.CHOOSE)
 
     def row(self) -> Complementary:
         data = self.cleaned_data
@@ -234,18 +232,15 @@ class ComplementaryRowForm(RowForm):
 
 
 class LocalFindingForm(RowForm):
-    code = forms.ChoiceField(label="Finding", choices=(), widget=FastSelect)
-    region = forms.ChoiceField(label="Where", choices=(), widget=FastSelect)
-    side = forms.ChoiceField(label="Side", choices=vocabulary.side_choices(), required=False, widget=FastSelect)
+    code = vocabulary.VocabularyChoiceField(label="Finding", widget=FastSelect,
+                                            choices=[vocabulary.CHOOSE, *vocabulary.finding_choices("local")])
+    region = vocabulary.VocabularyChoiceField(label="Where", widget=FastSelect,
+                                              choices=[vocabulary.CHOOSE, *vocabulary.site_choices()])
+    side = vocabulary.VocabularyChoiceField(label="Side", choices=SIDES, required=False, widget=FastSelect)
     days_ago = forms.IntegerField(label="Days ago (fracture, incision)", required=False, min_value=0, max_value=3650,
                                   widget=NumberInput(attrs={"min": 0}))
     closed = forms.ChoiceField(label="Incision closed?", required=False, choices=vocabulary.CLOSED_CHOICES,
                                widget=FastSelect)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["code"].choices = [vocabulary.CHOOSE, *vocabulary.finding_choices("local")]
-        self.fields["region"].choices = [vocabulary.CHOOSE, *vocabulary.site_choices()]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -265,13 +260,10 @@ class LocalFindingForm(RowForm):
 
 
 class RomRowForm(RowForm):
-    measure = forms.ChoiceField(label="Joint and motion", choices=(), widget=FastSelect)
-    side = forms.ChoiceField(label="Side", choices=vocabulary.side_choices(), required=False, widget=FastSelect)
+    measure = vocabulary.VocabularyChoiceField(label="Joint and motion", widget=FastSelect,
+                                               choices=[vocabulary.CHOOSE, *vocabulary.rom_choices()])
+    side = vocabulary.VocabularyChoiceField(label="Side", choices=SIDES, required=False, widget=FastSelect)
     degrees = forms.IntegerField(label="Degrees", min_value=0, max_value=360, widget=NumberInput(attrs={"min": 0}))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["measure"].choices = [vocabulary.CHOOSE, *vocabulary.rom_choices()]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -299,24 +291,50 @@ def new_key() -> str:
 
 
 class RowSet:
-    """The rows of one table, bound to POST data or built from stored values plus blank rows."""
+    """The rows of one table, bound to POST data or built from stored values plus blank rows.
+
+    A posted row left blank or ticked "Remove" is read from the raw data; its form is only built
+    when the page is drawn again (most saves redirect), since building a row form is most of the
+    cost of reading a posted note.
+    """
 
     def __init__(self, kind: str, data: Mapping[str, Any] | None = None,
                  initial: Sequence[Mapping[str, Any]] = (), blank: int | None = None) -> None:
         self.kind = kind
-        form_class = ROW_FORMS[kind]
+        self.form_class = form_class = ROW_FORMS[kind]
+        self._forms: dict[str, RowForm | None] = {}
+        self.data = data
         if data is not None:
             pattern = re.compile(rf"^{re.escape(kind)}-([A-Za-z0-9]+)-")
             keys = list(dict.fromkeys(m.group(1) for name in data if (m := pattern.match(name))))
-            self.forms = [form_class(data, prefix=f"{kind}-{key}") for key in keys]
+            ignored = ("remove", *form_class.ignore_for_blank)
+            fields = [name for name in form_class.base_fields if name not in ignored]
+            for key in keys:
+                prefix = f"{kind}-{key}"
+                counts = (not data.get(f"{prefix}-remove")
+                          and any(str(data.get(f"{prefix}-{name}", "")).strip() for name in fields))
+                self._forms[key] = self._bound(key) if counts else None
         else:
-            self.forms = [form_class(initial=dict(row), prefix=f"{kind}-{i}") for i, row in enumerate(initial)]
+            self._forms = {str(i): form_class(initial=dict(row), prefix=f"{kind}-{i}") for i, row in enumerate(initial)}
             count = BLANK_ROWS[kind] if blank is None else blank
-            self.forms += [form_class(prefix=f"{kind}-{new_key()}") for _ in range(count)]
+            for _ in range(count):
+                key = new_key()
+                self._forms[key] = form_class(prefix=f"{kind}-{key}")
+
+    def _bound(self, key: str) -> RowForm:
+        return self.form_class(self.data, prefix=f"{self.kind}-{key}")
+
+    @property
+    def forms(self) -> list[RowForm]:
+        """Every row in page order (blank and removed rows too, to draw them again)."""
+        for key, form in self._forms.items():
+            if form is None:
+                self._forms[key] = self._bound(key)
+        return [form for form in self._forms.values() if form is not None]
 
     def used(self) -> list[RowForm]:
         """The rows that count: neither blank nor removed (and so validated in full)."""
-        used = [f for f in self.forms if not f.removed and not f.is_blank()]
+        used = [f for f in self._forms.values() if f is not None and not f.removed and not f.is_blank()]
         for form in used:
             form.empty_permitted = False
         return used

@@ -40,7 +40,13 @@ from palpate.core.errors import InputError
 from palpate.evaluations.services import latest_evaluation
 from palpate.lib.clinical import build_request, run_plan, screen_is_current
 from palpate.lib.models_common import RecordStatus, sign_record
-from palpate.lib.records import SignedAndLocked, StaleEdit, check_editable, claim_version
+from palpate.lib.records import (
+    SignedAndLocked,
+    StaleEdit,
+    check_editable,
+    claim_locked_version,
+    claim_version,
+)
 from palpate.lib.vocabulary import choices, region_choices
 from palpate.patients.models import Episode, Patient
 from palpate.plans.services import current_plan
@@ -259,7 +265,7 @@ def check_visit_note(actor: Actor, visit: Visit, note: NoteInput, *, now: dt.dat
     stored, so the billing is of the stored rows.
     """
     episode = visit.episode
-    request = screen_request(visit.patient, episode, visit.visit_date, note, latest_evaluation(episode))
+    request = screen_request(visit.patient, episode, visit.visit_date, note, latest_evaluation(episode, for_screen=True))
     screen = run_screen(actor.clinic, request)
     verdicts, overrides, new = check_rows(actor, note.treatments, screen, visit.overrides or [],
                                           now or timezone.now())
@@ -290,20 +296,31 @@ class SaveOutcome:
 
 
 def _replace_rows(visit: Visit, treatments: Sequence[Treatment] | None,
-                  complementary: Sequence[Complementary]) -> None:
+                  complementary: Sequence[Complementary] | None) -> None:
+    """Store the rows (None: leave that table as it is)."""
     if treatments is not None:
         visit.treatments.all().delete()
         TreatmentRow.objects.bulk_create([
             TreatmentRow(clinic_id=visit.clinic_id, visit=visit, position=i, **row.stored())
             for i, row in enumerate(treatments)])
-    visit.complementary.all().delete()
-    ComplementaryRow.objects.bulk_create([
-        ComplementaryRow(clinic_id=visit.clinic_id, visit=visit, position=i, **row.stored())
-        for i, row in enumerate(complementary)])
+    if complementary is not None:
+        visit.complementary.all().delete()
+        ComplementaryRow.objects.bulk_create([
+            ComplementaryRow(clinic_id=visit.clinic_id, visit=visit, position=i, **row.stored())
+            for i, row in enumerate(complementary)])
+
+
+# Written on every save whatever changed: the next version, who saved, when.
+BOOKKEEPING = ("version", "last_saved_by", "updated_at")
 
 
 def do_save_visit_note(actor: Actor, visit: Visit, checked: NoteCheck, submitted_version: object) -> SaveOutcome:
-    """Save the checked note into the draft, audited, in one transaction (see :class:`SaveOutcome`)."""
+    """Save the checked note into the draft, audited, in one transaction (see :class:`SaveOutcome`).
+
+    One UPDATE of the fields that changed (with the next version), and the rows only if they
+    changed: the row lock taken when the draft is read makes the version check safe without a
+    separate UPDATE for it.
+    """
     check_can_write(actor)
     if checked.screen_problem:
         return SaveOutcome("unscreened", visit, checked)
@@ -311,10 +328,10 @@ def do_save_visit_note(actor: Actor, visit: Visit, checked: NoteCheck, submitted
     rows_ok = checked.rows_ok
     try:
         with transaction.atomic():
-            saved = (Visit.objects.select_for_update(no_key=True, of=("self",))
-                     .select_related("patient", "episode").get(pk=visit.pk, clinic_id=visit.clinic_id))
+            saved = (Visit.objects.select_for_update(no_key=True, of=("self",)).select_related("episode")
+                     .get(pk=visit.pk, clinic_id=visit.clinic_id))
             check_editable(saved)
-            claim_version(saved, submitted_version)
+            claim_locked_version(saved, submitted_version)
             before = snapshot(saved)
             old_treatments, old_complementary = stored_rows(saved)
             for name, value in note.values().items():
@@ -325,14 +342,18 @@ def do_save_visit_note(actor: Actor, visit: Visit, checked: NoteCheck, submitted
             if rows_ok:
                 saved.overrides = checked.overrides
             saved.last_saved_by = actor.user
-            saved.save()
-            treatments = [t.without_reason() for t in note.treatments] if rows_ok else None
-            _replace_rows(saved, treatments, note.complementary)
+            changed_fields = [name for name, value in snapshot(saved).items()
+                              if before.get(name) != value and name not in BOOKKEEPING]
+            saved.save(update_fields=[*changed_fields, *BOOKKEEPING])
+            treatments = [t.without_reason() for t in note.treatments] if rows_ok else old_treatments
+            complementary = list(note.complementary)
+            _replace_rows(saved, treatments if treatments != old_treatments else None,
+                          complementary if complementary != old_complementary else None)
             old, new = changed(
                 {**before, "treatments": [t.stored() for t in old_treatments],
                  "complementary": [c.stored() for c in old_complementary]},
-                {**snapshot(saved), "treatments": [t.stored() for t in (treatments or old_treatments)],
-                 "complementary": [c.stored() for c in note.complementary]})
+                {**snapshot(saved), "treatments": [t.stored() for t in treatments],
+                 "complementary": [c.stored() for c in complementary]})
             for name in ("version", "screen_result", "billing", "last_saved_by"):
                 # Bookkeeping or derived: the inputs that produced them are already in the diff.
                 old.pop(name, None)
@@ -348,6 +369,7 @@ def do_save_visit_note(actor: Actor, visit: Visit, checked: NoteCheck, submitted
         return SaveOutcome("locked", _fresh(visit), checked)
     except StaleEdit:
         return SaveOutcome("stale", _fresh(visit), checked)
+    saved.patient = visit.patient
     return SaveOutcome("saved" if rows_ok else "rows_refused", saved, checked)
 
 
@@ -376,7 +398,7 @@ def do_start_visit(actor: Actor, patient: Patient, episode: Episode,
         visit = Visit(clinic=actor.clinic, patient=patient, episode=episode, plan=plan, therapist=actor.user,
                       visit_date=today, findings=filled.findings, last_saved_by=actor.user)
         visit.screen_result = run_screen(actor.clinic, screen_request(patient, episode, today, visit,
-                                                                      latest_evaluation(episode)))
+                                                                      latest_evaluation(episode, for_screen=True)))
         visit.billing = bill(actor.clinic, episode, filled.treatments, filled.complementary)
         visit.save()
         _replace_rows(visit, filled.treatments, filled.complementary)
@@ -421,7 +443,7 @@ def do_sign_visit(actor: Actor, visit: Visit, submitted_version: object = None) 
         check_editable(signed)
         claim_version(signed, signed.version if submitted_version is None else submitted_version)
         request = screen_request(signed.patient, signed.episode, signed.visit_date, signed,
-                                 latest_evaluation(signed.episode))
+                                 latest_evaluation(signed.episode, for_screen=True))
         fields = ["status", "signed_at", "signed_by", "signed_episode", "version", "updated_at"]
         if not screen_is_current(signed.screen_result, actor.clinic, request):
             signed.screen_result = run_screen(actor.clinic, request)

@@ -44,12 +44,18 @@ from palpate.visits.note import NoteInput, Treatment
 VISITS_PER_PAGE = 50
 
 
-def _visit(patient: Patient, visit_pk: object) -> Visit:
+# What the note page shows of a visit besides the note: its episode, who wrote and signed it, its plan.
+PAGE_RELATED = ("episode", "therapist", "signed_by", "last_saved_by", "plan")
+
+
+def _visit(patient: Patient, visit_pk: object, related: tuple[str, ...] = PAGE_RELATED) -> Visit:
     try:
-        return (Visit.objects.select_related("patient", "episode", "therapist", "signed_by", "last_saved_by", "plan")
-                .get(clinic_id=patient.clinic_id, patient=patient, pk=int(str(visit_pk))))
+        visit = (Visit.objects.select_related(*related)
+                 .get(clinic_id=patient.clinic_id, patient=patient, pk=int(str(visit_pk))))
     except (Visit.DoesNotExist, ValueError):
         raise Http404("No such visit") from None
+    visit.patient = patient  # read through the patient door already
+    return visit
 
 
 def _note_url(visit: Visit) -> str:
@@ -176,8 +182,10 @@ def start_visit(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) -> 
 @member_required(CLINICAL_VIEW)
 def visit_note(request: AuthenticatedHttpRequest, pk: int, visit_pk: int) -> HttpResponse:
     """The note: GET shows it (editable draft or read-only), POST saves the draft (and may sign it)."""
-    patient = access_patient(request.actor, pk, write=request.method == "POST")
-    return _visit_note(request, patient, _visit(patient, visit_pk))
+    saving = request.method == "POST"
+    patient = access_patient(request.actor, pk, write=saving)
+    # A save needs the episode (payer, condition); the rest only if the page is drawn again.
+    return _visit_note(request, patient, _visit(patient, visit_pk, ("episode",) if saving else PAGE_RELATED))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

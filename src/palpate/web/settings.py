@@ -130,6 +130,12 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "palpate.sqlite3"),
+            # Keep each worker's connection between requests: opening one (and running the PRAGMAs
+            # below) cost a visit-note save about a twentieth of its time. A connection that broke
+            # is replaced at the next request (health check). Forked workers never inherit one
+            # (palpate.web.forking).
+            "CONN_MAX_AGE": None,
+            "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
                 # WAL lets readers run while one writer writes; IMMEDIATE takes the write lock at
                 # the start of each transaction so two writers queue instead of failing mid-way
