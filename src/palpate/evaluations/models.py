@@ -114,6 +114,9 @@ class Referral(models.Model):
             models.Index(fields=["clinic", "status", "raised_on"], name="referral_clinic_status"),
             # The chart lists one patient's open referrals on every clinical page.
             models.Index(fields=["clinic", "patient", "status"], name="referral_clinic_patient"),
+            # Today lists the clinic's open referrals, oldest first, however many were ever closed.
+            models.Index(fields=["clinic", "raised_on"], name="referral_clinic_open",
+                         condition=models.Q(status__in=["open", "sent"])),
         ]
 
     def __str__(self) -> str:

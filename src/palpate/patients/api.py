@@ -22,6 +22,7 @@ from palpate.patients import services
 from palpate.patients.access import access_patient, patients_for
 from palpate.patients.forms import PatientForm
 from palpate.patients.models import Episode, Patient
+from palpate.patients.search import search
 
 router = Router(tags=["patients"])
 
@@ -71,10 +72,8 @@ class ErrorOut(Schema):
 def list_patients(request: AuthenticatedHttpRequest, q: str = "") -> object:
     actor = request.actor
     record_read(actor, "patient.list.api", patient_id=None, ip_address=client_ip(request), detail={"query": q})
-    patients = patients_for(actor)
-    if q:
-        patients = patients.filter(family_name__icontains=q) | patients.filter(given_name__icontains=q) | patients.filter(record_number__icontains=q)
-    return patients
+    # The same search as the patient list (palpate.patients.search).
+    return search(patients_for(actor), q)
 
 
 @router.post("/patients", response={201: PatientOut, 403: ErrorOut, 422: dict})

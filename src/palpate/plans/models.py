@@ -47,7 +47,12 @@ class PlanOfCare(SignedRecord):
 
     class Meta:
         ordering = ["-start_date", "-id"]
-        indexes = [models.Index(fields=["clinic", "episode", "status"], name="plan_clinic_episode")]
+        indexes = [
+            models.Index(fields=["clinic", "episode", "status"], name="plan_clinic_episode"),
+            # Today's re-evaluations and re-certifications due, in date order.
+            models.Index(fields=["clinic", "status", "reevaluate_by"], name="plan_clinic_reevaluate"),
+            models.Index(fields=["clinic", "status", "recertify_by"], name="plan_clinic_recertify"),
+        ]
 
     def __str__(self) -> str:
         if self.start_date:

@@ -19,6 +19,7 @@ from palpate.plans.models import PlanOfCare
 from palpate.visits.models import Visit
 
 LIST_LIMIT = 25
+PATIENT_NAME = ("patient__family_name", "patient__given_name")
 
 
 @dataclass(frozen=True)
@@ -38,11 +39,13 @@ def build_today(actor: Actor, today: dt.date | None = None) -> TodayBoard:
         # Front desk: no visit notes, safety holds, referral reasons or care-plan dates.
         return TodayBoard([], [], [], [], [], [], [])
     horizon = today + dt.timedelta(days=LOOKAHEAD_DAYS)
-    visits = Visit.objects.filter(clinic=actor.clinic).select_related("patient", "episode")
-    active_signed_plans = PlanOfCare.objects.filter(
+    # Only what the page shows: a visit or plan row also holds the core's whole answer as JSON.
+    visits = (Visit.objects.filter(clinic=actor.clinic).select_related("patient", "episode")
+              .only("id", "patient_id", "episode_id", "visit_date", "status", *PATIENT_NAME, "episode__diagnosis"))
+    active_signed_plans = (PlanOfCare.objects.filter(
         clinic=actor.clinic, status=RecordStatus.SIGNED, episode__status=EpisodeStatus.ACTIVE,
         superseded_by__isnull=True,
-    ).select_related("patient", "episode")
+    ).select_related("patient").only("id", "patient_id", "reevaluate_by", "recertify_by", *PATIENT_NAME))
     mine = visits.filter(therapist=actor.user)
     return TodayBoard(
         todays_visits=list(visits.filter(visit_date=today).order_by("patient__family_name")[:LIST_LIMIT]),
@@ -54,7 +57,8 @@ def build_today(actor: Actor, today: dt.date | None = None) -> TodayBoard:
         ),
         open_referrals=list(
             Referral.objects.filter(clinic=actor.clinic, status__in=[ReferralStatus.OPEN, ReferralStatus.SENT])
-            .select_related("patient").order_by("raised_on")[:LIST_LIMIT]
+            .select_related("patient").only("id", "patient_id", "reason", "urgency", "status", "raised_on", *PATIENT_NAME)
+            .order_by("raised_on")[:LIST_LIMIT]
         ),
         reevaluations_due=list(active_signed_plans.filter(reevaluate_by__lte=horizon).order_by("reevaluate_by")[:LIST_LIMIT]),
         plans_expiring=list(active_signed_plans.filter(recertify_by__lte=horizon).order_by("recertify_by")[:LIST_LIMIT]),

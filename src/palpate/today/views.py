@@ -15,7 +15,8 @@ from palpate.today.board import LOOKAHEAD_DAYS, board_patient_ids, build_today
 def today(request: AuthenticatedHttpRequest) -> HttpResponse:
     actor = request.actor
     board = build_today(actor)
-    recent_patients = list(patients_for(actor).order_by("-updated_at")[:10])
+    recent_patients = list(patients_for(actor).only("id", "family_name", "given_name", "record_number")
+                           .order_by("-updated_at")[:10])
     record_read(actor, "today.view", patient_id=None, ip_address=client_ip(request),
                 detail={"patients_shown": board_patient_ids(board, recent_patients)})
     return render(request, "today/today.html", {"board": board, "recent_patients": recent_patients,

@@ -60,7 +60,17 @@ class Visit(SignedRecord):
 
     class Meta:
         ordering = ["-visit_date", "-id"]
-        indexes = [models.Index(fields=["clinic", "patient", "visit_date"], name="visit_clinic_patient")]
+        indexes = [
+            models.Index(fields=["clinic", "patient", "visit_date"], name="visit_clinic_patient"),
+            # Today's lists, whatever the size of the clinic's history: the day's visits and holds,
+            # a therapist's recent visits and unsigned notes.
+            models.Index(fields=["clinic", "visit_date"], name="visit_clinic_date"),
+            models.Index(fields=["clinic", "therapist", "visit_date"], name="visit_clinic_therapist_date"),
+            models.Index(fields=["clinic", "therapist", "status", "visit_date"], name="visit_clinic_therapist_status"),
+            # Sessions held for safety: a few among all the week's visits.
+            models.Index(fields=["clinic", "visit_date"], name="visit_clinic_holds",
+                         condition=models.Q(screen_result__session="hold")),
+        ]
 
     def __str__(self) -> str:
         return f"Visit {self.visit_date} ({self.patient_id})"
