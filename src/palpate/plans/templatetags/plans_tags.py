@@ -12,6 +12,9 @@ from palpate.plans.services import pick_current
 
 register = template.Library()
 
+# A plan's content and the core's answer it was built from: the panel shows none of it.
+PLAN_CONTENT = ("goals", "items", "complementary", "home_program", "screen_result", "overrides", "signed_episode")
+
 
 @register.inclusion_tag("plans/_episode_panel.html", takes_context=True)
 def plan_panel(context: template.Context, episode: object) -> dict[str, object]:
@@ -24,7 +27,7 @@ def plan_panel(context: template.Context, episode: object) -> dict[str, object]:
     plans: list[PlanOfCare] = []
     if can.get("clinical_view"):
         plans = list(PlanOfCare.objects.filter(clinic_id=episode.clinic_id, episode=episode)  # type: ignore[attr-defined]
-                     .select_related("signed_by").order_by("-id"))
+                     .select_related("signed_by").defer(*PLAN_CONTENT).order_by("-id"))
     current = pick_current(plans)
     return {"episode": episode, "plans": plans, "current": current,
             "earlier": [p for p in plans if p is not current],
