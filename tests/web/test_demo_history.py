@@ -235,3 +235,12 @@ def test_the_history_pages_open_for_the_therapist(demo, db, client):
         for url in (f"/patients/{patient.pk}/evaluations/{evaluation.pk}/", f"/patients/{patient.pk}/plans/{plan.pk}/",
                     f"/patients/{patient.pk}/visits/{visit.pk}/"):
             assert client.get(url).status_code == 200, url
+
+
+def test_the_demo_writes_visit_notes_through_the_services_not_a_replayed_view():
+    import inspect
+
+    from palpate.demo import history
+
+    source = inspect.getsource(history)
+    assert "QueryDict" not in source and "check_visit_note" in source and "do_save_visit_note" in source
