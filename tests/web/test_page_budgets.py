@@ -18,7 +18,6 @@ from palpate.clinics.models import Membership
 from palpate.lib.models_common import RecordStatus
 from palpate.visits.models import Visit
 
-
 # The most queries each page may take (issue 10 brought them down; these keep them down). Before
 # it: Today 17, chart 20, evaluation 12, plan 11, visit list 12, signed note 14, start 15, new draft
 # 14, live re-screen 7, save 18, outcomes 14, PDF 14.

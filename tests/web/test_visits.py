@@ -666,3 +666,27 @@ def test_a_signed_note_keeps_the_diagnosis_it_was_signed_under(world, as_user):
     html = render_to_string("visits/note_pdf.html", {"visit": visit, "episode": episode, "patient": world.harbor_patient,
                                                       "clinic": world.harbor})
     assert "Low back pain, unspecified (M54.50)" in html and "Corrected later" not in html
+
+
+def test_a_save_racing_another_save_writes_nothing_over_it(world, as_user):
+    """The draft is read, then someone saves it, then this save writes: the conditional UPDATE finds
+    another version and the outcome is stale; what the other person saved stays."""
+    from palpate.clinics.actor import Actor
+    from palpate.clinics.models import Membership
+    from palpate.visits import services
+    from palpate.visits.note import NoteInput
+
+    client = as_user(world.alice)
+    visit = start(client, world)
+    alice = Actor.of(Membership.objects.get(clinic=world.harbor, user=world.alice))
+    bob = Actor.of(Membership.objects.get(clinic=world.harbor, user=world.bob))
+    read = Visit.objects.select_related("patient", "episode").get(pk=visit.pk)
+    mine = services.check_visit_note(alice, read, NoteInput(subjective="Mine"))
+    theirs_visit = Visit.objects.select_related("patient", "episode").get(pk=visit.pk)
+    theirs = services.do_save_visit_note(bob, theirs_visit, services.check_visit_note(
+        bob, theirs_visit, NoteInput(subjective="Theirs")), theirs_visit.version)
+    assert theirs.status == "saved"
+    outcome = services.do_save_visit_note(alice, read, mine, read.version)
+    assert outcome.status == "stale" and outcome.visit.version == read.version + 1
+    visit.refresh_from_db()
+    assert visit.subjective == "Theirs" and visit.last_saved_by == world.bob

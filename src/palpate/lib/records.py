@@ -30,26 +30,17 @@ def check_editable(record: Any) -> None:
         raise SignedAndLocked("This record is signed and locked; add a signed addendum instead.")
 
 
-def _expected(submitted_version: object) -> int:
+def version_number(submitted_version: object) -> int:
+    """The version a form was opened on; -1 (never a record's) for anything that is not a number."""
     try:
         return int(str(submitted_version))
     except (TypeError, ValueError):
         return -1
 
 
-def claim_locked_version(record: Any, submitted_version: object) -> None:
-    """Like ``claim_version`` for a record read under its row lock in the save's transaction
-    (``select_for_update``): nobody can save it meanwhile, so its version is checked as read and
-    the next one is written by the caller's own UPDATE, not a separate one."""
-    expected = _expected(submitted_version)
-    if record.version != expected:
-        raise StaleEdit(int(record.version or 0))
-    record.version = expected + 1
-
-
 def claim_version(record: models.Model, submitted_version: int | str | None) -> None:
     """Take the next version of ``record`` or raise StaleEdit. Call inside the save's transaction."""
-    expected = _expected(submitted_version)
+    expected = version_number(submitted_version)
     model = type(record)
     updated = model._default_manager.filter(pk=record.pk, version=expected).update(version=expected + 1)
     if updated != 1:

@@ -9,6 +9,7 @@ ticked "Remove" is dropped. Everything typed is re-rendered on any error.
 
 from __future__ import annotations
 
+import copy
 import re
 import secrets
 from collections.abc import Mapping, Sequence
@@ -363,7 +364,9 @@ class NoteForms:
                  stored: NoteInput | None = None) -> None:
         self.visit = visit
         if data is not None:
-            self.form = VisitNoteForm(data, instance=visit)
+            # A copy: a ModelForm writes what it cleaned onto its instance, and the draft as read is
+            # what a save compares with and writes over (services.do_save_visit_note).
+            self.form = VisitNoteForm(data, instance=copy.copy(visit))
             self.rows = {kind: RowSet(kind, data=data) for kind in ROW_FORMS}
         else:
             stored = stored or NoteInput.of(visit)

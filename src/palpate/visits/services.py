@@ -21,6 +21,7 @@ stored (``lib.clinical.screen_is_current``). Corrections after signing are signe
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,13 +41,7 @@ from palpate.core.errors import InputError
 from palpate.evaluations.services import latest_evaluation
 from palpate.lib.clinical import build_request, run_plan, screen_is_current
 from palpate.lib.models_common import RecordStatus, sign_record
-from palpate.lib.records import (
-    SignedAndLocked,
-    StaleEdit,
-    check_editable,
-    claim_locked_version,
-    claim_version,
-)
+from palpate.lib.records import check_editable, claim_version, version_number
 from palpate.lib.vocabulary import choices, region_choices
 from palpate.patients.models import Episode, Patient
 from palpate.plans.services import current_plan
@@ -310,41 +305,51 @@ def _replace_rows(visit: Visit, treatments: Sequence[Treatment] | None,
             for i, row in enumerate(complementary)])
 
 
-# Written on every save whatever changed: the next version, who saved, when.
-BOOKKEEPING = ("version", "last_saved_by", "updated_at")
+class _Conflict(Exception):
+    """The draft changed between reading it and writing to it (a save or a signature came first)."""
 
 
 def do_save_visit_note(actor: Actor, visit: Visit, checked: NoteCheck, submitted_version: object) -> SaveOutcome:
     """Save the checked note into the draft, audited, in one transaction (see :class:`SaveOutcome`).
 
-    One UPDATE of the fields that changed (with the next version), and the rows only if they
-    changed: the row lock taken when the draft is read makes the version check safe without a
-    separate UPDATE for it.
+    ``visit`` is the draft as read for this request. The form was opened on ``submitted_version``;
+    if the draft read is another version, or is signed, nothing is written. Otherwise one UPDATE
+    writes the fields that changed with the next version, on the condition that the draft is
+    still that version and a draft: every save and every signature takes the next version, so if
+    the condition holds, nobody wrote the draft since it was read and the UPDATE's row lock keeps
+    it so until the commit. The rows are rewritten only if they changed.
     """
     check_can_write(actor)
     if checked.screen_problem:
         return SaveOutcome("unscreened", visit, checked)
+    if visit.is_signed:
+        return SaveOutcome("locked", _fresh(visit), checked)
+    if visit.version != version_number(submitted_version):
+        return SaveOutcome("stale", _fresh(visit), checked)
     note = checked.note
     rows_ok = checked.rows_ok
+    before = snapshot(visit)
+    saved = copy.copy(visit)
+    for name, value in note.values().items():
+        setattr(saved, name, value)
+    saved.relief = saved.relief or ""
+    saved.screen_result = checked.screen
+    saved.billing = checked.billing
+    if rows_ok:
+        saved.overrides = checked.overrides
+    saved.last_saved_by = actor.user
+    saved.version = visit.version + 1
+    saved.updated_at = timezone.now()
+    after = snapshot(saved)
+    fields = {Visit._meta.get_field(name).attname: value for name, value in after.items() if before.get(name) != value}
     try:
         with transaction.atomic():
-            saved = (Visit.objects.select_for_update(no_key=True, of=("self",)).select_related("episode")
-                     .get(pk=visit.pk, clinic_id=visit.clinic_id))
-            check_editable(saved)
-            claim_locked_version(saved, submitted_version)
-            before = snapshot(saved)
+            written = (Visit.objects.filter(pk=visit.pk, clinic_id=visit.clinic_id, version=visit.version,
+                                            status=RecordStatus.DRAFT)
+                       .update(**fields, updated_at=saved.updated_at))
+            if written != 1:
+                raise _Conflict
             old_treatments, old_complementary = stored_rows(saved)
-            for name, value in note.values().items():
-                setattr(saved, name, value)
-            saved.relief = saved.relief or ""
-            saved.screen_result = checked.screen
-            saved.billing = checked.billing
-            if rows_ok:
-                saved.overrides = checked.overrides
-            saved.last_saved_by = actor.user
-            changed_fields = [name for name, value in snapshot(saved).items()
-                              if before.get(name) != value and name not in BOOKKEEPING]
-            saved.save(update_fields=[*changed_fields, *BOOKKEEPING])
             treatments = [t.without_reason() for t in note.treatments] if rows_ok else old_treatments
             complementary = list(note.complementary)
             _replace_rows(saved, treatments if treatments != old_treatments else None,
@@ -352,7 +357,7 @@ def do_save_visit_note(actor: Actor, visit: Visit, checked: NoteCheck, submitted
             old, new = changed(
                 {**before, "treatments": [t.stored() for t in old_treatments],
                  "complementary": [c.stored() for c in old_complementary]},
-                {**snapshot(saved), "treatments": [t.stored() for t in treatments],
+                {**after, "treatments": [t.stored() for t in treatments],
                  "complementary": [c.stored() for c in complementary]})
             for name in ("version", "screen_result", "billing", "last_saved_by"):
                 # Bookkeeping or derived: the inputs that produced them are already in the diff.
@@ -365,11 +370,9 @@ def do_save_visit_note(actor: Actor, visit: Visit, checked: NoteCheck, submitted
                 record_event(actor=actor, action="visit.override_restriction", patient_id=saved.patient_id,
                              obj=saved, new={"row": override["row"], "restriction": override["restriction"],
                                              "reason": override["reason"]})
-    except SignedAndLocked:
-        return SaveOutcome("locked", _fresh(visit), checked)
-    except StaleEdit:
-        return SaveOutcome("stale", _fresh(visit), checked)
-    saved.patient = visit.patient
+    except _Conflict:
+        fresh = _fresh(visit)
+        return SaveOutcome("locked" if fresh.is_signed else "stale", fresh, checked)
     return SaveOutcome("saved" if rows_ok else "rows_refused", saved, checked)
 
 
