@@ -1,11 +1,11 @@
 """The evaluation page's forms: one main form and four row tables, checked twice.
 
-Django checks the shapes first (numbers are numbers, choices are known, a pain or palpation row on
-a paired region has its side; the core never sees those rows). Then ``EvaluationEditor.screen``
-assembles the safety facts in the contract's shapes and hands them to the clinical core through
-``palpate.lib.clinical``; an ``InputError`` from the core (a temperature of 80 °C, an open wound on
-the forearm without a side) is put back on the field the person typed it in, with the core's own
-message. Nothing is re-validated here that the core already validates, so the two never disagree.
+Django checks the shapes first (numbers are numbers, choices are known, a row's side fits its
+place by the core's side rule). ``EvaluationEditor.typed`` then gives the evaluation as typed
+(``services.EvaluationInput``), and ``services.check_evaluation`` screens it with the clinical
+core; an ``InputError`` from the core (a temperature of 80 °C) is put back by
+``EvaluationEditor.place_error`` on the field the person typed it in, with the core's own message.
+The forms never run the screen.
 
 Decisions (the issue left them open):
 - Rows (ROM, pain map, palpation, local findings) are formsets with a few blank rows; a row left
