@@ -107,6 +107,11 @@ class Referral(models.Model):
     because = models.JSONField(default=list, blank=True)
     sources = models.JSONField(default=list, blank=True)
     status_note = models.TextField("note", blank=True)
+    # Still waiting on the physician (open, or the letter sent), kept by the database from status.
+    awaiting = models.GeneratedField(
+        expression=models.Case(models.When(status__in=["open", "sent"], then=models.Value(True)),
+                               default=models.Value(False)),
+        output_field=models.BooleanField(), db_persist=True)
 
     class Meta:
         ordering = ["-raised_on", "-id"]
@@ -115,8 +120,7 @@ class Referral(models.Model):
             # The chart lists one patient's open referrals on every clinical page.
             models.Index(fields=["clinic", "patient", "status"], name="referral_clinic_patient"),
             # Today lists the clinic's open referrals, oldest first, however many were ever closed.
-            models.Index(fields=["clinic", "raised_on"], name="referral_clinic_open",
-                         condition=models.Q(status__in=["open", "sent"])),
+            models.Index(fields=["clinic", "awaiting", "raised_on"], name="referral_clinic_open"),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 from palpate.clinics.actor import Actor
 from palpate.clinics.roles import CLINICAL_VIEW
-from palpate.evaluations.models import Referral, ReferralStatus
+from palpate.evaluations.models import Referral
 from palpate.lib.models_common import RecordStatus
 from palpate.patients.models import EpisodeStatus
 from palpate.plans.certification import LOOKAHEAD_DAYS
@@ -52,11 +52,11 @@ def build_today(actor: Actor, today: dt.date | None = None) -> TodayBoard:
         recent_visits=list(mine.filter(visit_date__lt=today).order_by("-visit_date", "-id")[:10]),
         unsigned_notes=list(mine.filter(status=RecordStatus.DRAFT).order_by("visit_date")[:LIST_LIMIT]),
         holds=list(
-            visits.filter(visit_date__gte=today - dt.timedelta(days=7), screen_result__session="hold")
+            visits.filter(session="hold", visit_date__gte=today - dt.timedelta(days=7))
             .order_by("-visit_date")[:LIST_LIMIT]
         ),
         open_referrals=list(
-            Referral.objects.filter(clinic=actor.clinic, status__in=[ReferralStatus.OPEN, ReferralStatus.SENT])
+            Referral.objects.filter(clinic=actor.clinic, awaiting=True)
             .select_related("patient").only("id", "patient_id", "reason", "urgency", "status", "raised_on", *PATIENT_NAME)
             .order_by("raised_on")[:LIST_LIMIT]
         ),

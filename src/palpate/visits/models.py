@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.fields.json import KT
 
 from palpate.lib.models_common import SignedRecord
 from palpate.lib.vocabulary import label
@@ -53,6 +54,10 @@ class Visit(SignedRecord):
     findings = models.JSONField(default=list, blank=True)
     vitals = models.JSONField(default=dict, blank=True)
     screen_result = models.JSONField(default=dict, blank=True)
+    # The screen's decision (proceed, modify, hold), kept by the database from screen_result, so a
+    # list of held sessions reads an index instead of every visit's stored screen.
+    session = models.GeneratedField(expression=KT("screen_result__session"),
+                                    output_field=models.CharField(max_length=8), db_persist=True)
     billing = models.JSONField(default=dict, blank=True)
     overrides = models.JSONField(default=list, blank=True)
     last_saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -68,8 +73,7 @@ class Visit(SignedRecord):
             models.Index(fields=["clinic", "therapist", "visit_date"], name="visit_clinic_therapist_date"),
             models.Index(fields=["clinic", "therapist", "status", "visit_date"], name="visit_clinic_therapist_status"),
             # Sessions held for safety: a few among all the week's visits.
-            models.Index(fields=["clinic", "visit_date"], name="visit_clinic_holds",
-                         condition=models.Q(screen_result__session="hold")),
+            models.Index(fields=["clinic", "session", "visit_date"], name="visit_clinic_session"),
         ]
 
     def __str__(self) -> str:

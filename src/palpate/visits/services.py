@@ -341,7 +341,8 @@ def do_save_visit_note(actor: Actor, visit: Visit, checked: NoteCheck, submitted
     saved.version = visit.version + 1
     saved.updated_at = timezone.now()
     after = snapshot(saved)
-    fields = {Visit._meta.get_field(name).attname: value for name, value in after.items() if before.get(name) != value}
+    fields = {field.attname: after[field.name] for field in Visit._meta.concrete_fields
+              if field.name in after and before.get(field.name) != after[field.name] and not field.generated}
     try:
         with transaction.atomic():
             written = (Visit.objects.filter(pk=visit.pk, clinic_id=visit.clinic_id, version=visit.version,
@@ -359,7 +360,7 @@ def do_save_visit_note(actor: Actor, visit: Visit, checked: NoteCheck, submitted
                  "complementary": [c.stored() for c in old_complementary]},
                 {**after, "treatments": [t.stored() for t in treatments],
                  "complementary": [c.stored() for c in complementary]})
-            for name in ("version", "screen_result", "billing", "last_saved_by"):
+            for name in ("version", "screen_result", "session", "billing", "last_saved_by"):
                 # Bookkeeping or derived: the inputs that produced them are already in the diff.
                 old.pop(name, None)
                 new.pop(name, None)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django import template
-from django.db.models.fields.json import KT
 
 from palpate.lib.models_common import RecordStatus
 from palpate.visits.models import Visit
@@ -23,9 +22,8 @@ def visit_panel(context: template.Context, episode: object) -> dict[str, object]
         # Front desk sees that the episode exists, not pain scores or holds.
         return {"episode": episode, "hidden": True, "can": can, "patient": context.get("patient")}
     visits = Visit.objects.filter(clinic_id=episode.clinic_id, episode=episode)  # type: ignore[attr-defined]
-    # The session is read out of the stored screen by the database, not the whole screen.
-    latest = list(visits.annotate(session=KT("screen_result__session"))
-                  .only("id", "patient_id", "visit_date", "status", "nprs_before", "nprs_after")
+    # The session the database keeps from the stored screen, not the whole screen.
+    latest = list(visits.only("id", "patient_id", "visit_date", "status", "nprs_before", "nprs_after", "session")
                   .order_by("-visit_date", "-id")[:PANEL_VISITS + 1])
     drafts = visits.filter(status=RecordStatus.DRAFT).count()
     return {
