@@ -125,8 +125,8 @@ def prepare_data() -> FollowUp:
     from palpate.clinics.actor import Actor
     from palpate.clinics.models import Membership
     from palpate.demo.seed import seed_demo
+    from palpate.lib.models_common import RecordStatus
     from palpate.patients.models import Episode, EpisodeStatus
-    from palpate.web.models_common import RecordStatus
 
     call_command("migrate", interactive=False, verbosity=0)
     seed_demo()

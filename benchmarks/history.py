@@ -10,7 +10,7 @@ visit notes carried forward one from the other, and a QuickDASH and an NPRS ever
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.utils import timezone
@@ -24,9 +24,8 @@ from palpate.patients.models import Episode, Patient
 from palpate.plans import services as plans
 from palpate.plans.models import PlanOfCare
 from palpate.visits import services as visits
-from palpate.visits.billing import compute_billing
 from palpate.visits.models import Visit
-from palpate.web.engine import build_request, run_plan
+from palpate.visits.note import NoteInput
 
 # Two visits a week: the history of ``n`` visits spans about n / 2 weeks before ``today``.
 DAYS_BETWEEN_VISITS = (3, 4)
@@ -83,9 +82,8 @@ def _evaluation(actor: Actor, patient: Patient, episode: Episode, on: dt.date) -
         "findings": [{"code": "open_wound", "region": "forearm", "side": "right"}],
         "vitals": {"temperature_c": 36.7, "bp_systolic": 128, "bp_diastolic": 82},
     }
-    candidate = Evaluation(**fields)
-    screen = run_plan(actor.clinic, build_request(patient, episode, on=on, evaluation=candidate))
-    evaluation = evaluations.do_create_evaluation(actor, patient, episode, fields, screen)
+    checked = evaluations.check_evaluation(actor, patient, episode, evaluations.EvaluationInput(**fields))
+    evaluation = evaluations.do_save_evaluation(actor, patient, episode, checked)
     return evaluations.do_sign_evaluation(actor, evaluation, evaluation.version)
 
 
@@ -107,17 +105,16 @@ def _plan(actor: Actor, patient: Patient, episode: Episode, on: dt.date) -> Plan
 def _visit(actor: Actor, patient: Patient, episode: Episode, on: dt.date, number: int) -> Visit:
     visit, _ = visits.do_start_visit(actor, patient, episode, today=on)
     treatments, complementary = visits.stored_rows(visit)
-    complementary = [{**row, "minutes": 10} for row in complementary]
     nprs = max(1, 7 - number // 15)
-    values = {"subjective": f"Visit {number + 1}: grip a little easier.", "soreness_since_last": 2,
-              "soreness_hours": 24, "relief": "some", "objective": "Tender over the common extensor origin.",
-              "nprs_before": nprs, "nprs_after": max(0, nprs - 2), "assessment": "Improving as expected.",
-              "plan_text": "Continue the plan of care."}
-    billing = compute_billing(treatments, complementary, actor.clinic.payer_unit_rule, episode.payer)
-    changes = visits.NoteChanges(values=values, treatments=treatments, complementary=complementary,
-                                 screen=visit.screen_result, billing=billing)
-    visit = visits.do_save_visit(actor, visit, visit.version, changes)
-    return visits.do_sign_visit(actor, visit, visit.version)
+    note = NoteInput(subjective=f"Visit {number + 1}: grip a little easier.", soreness_since_last=2,
+                     soreness_hours=24, relief="some", objective="Tender over the common extensor origin.",
+                     nprs_before=nprs, nprs_after=max(0, nprs - 2), assessment="Improving as expected.",
+                     plan_text="Continue the plan of care.", findings=list(visit.findings or []),
+                     treatments=treatments, complementary=[replace(c, minutes=10) for c in complementary])
+    outcome = visits.do_save_visit_note(actor, visit, visits.check_visit_note(actor, visit, note), visit.version)
+    if outcome.status != "saved":
+        raise RuntimeError(f"visit {number + 1} was not saved: {outcome.status}")
+    return visits.do_sign_visit(actor, outcome.visit, outcome.visit.version)
 
 
 def _measure(actor: Actor, episode: Episode, visit: Visit, number: int) -> None:

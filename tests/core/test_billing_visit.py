@@ -54,3 +54,14 @@ def test_services_without_minutes_or_code_are_listed_as_not_billed() -> None:
 def test_medicare_swaps_unattended_stimulation_for_its_own_code() -> None:
     bill = bill_visit([VisitService("electrical_stimulation", 15, "Electrical stimulation")], payer="medicare")
     assert [line["code"] for line in bill["lines"]] == ["G0283"]
+
+
+def test_one_lookup_names_the_code_of_a_technique_or_therapy_for_the_payer() -> None:
+    from palpate.core.billing import billing_code
+
+    assert billing_code("effleurage") == "97124"
+    assert billing_code("cold") == "97010"
+    # Medicare's own code for unattended electrical stimulation (the payer's code swap).
+    assert billing_code("electrical_stimulation", "medicare") == "G0283"
+    # The catalogue names no code for postural training: the claim chooses it.
+    assert billing_code("postural_training") is None

@@ -144,3 +144,45 @@ def test_the_planner_decides_home_exercises_and_therapies_by_the_same_rule() -> 
         for place in entry["at"]:
             assert not any(breaks(r, {"therapy": entry["therapy"], **place}) for r in restrictions), entry
     assert {x["kind"] for x in answer["left_out"]} == {"exercise", "therapy"}
+
+
+# The coverage table the plan editor used to keep beside its own copy of the rule (now the core's).
+
+
+def _restriction(region: str, side: str | None = None, techniques: tuple[str, ...] = ("friction",),
+                 max_pressure: str = "none") -> dict[str, object]:
+    return {"region": region, "side": side, "techniques": list(techniques), "max_pressure": max_pressure,
+            "severity": "relative", "because": ["varicose_veins"], "sources": []}
+
+
+def _item(technique: str, region: str, side: str | None = None, pressure: str = "light") -> dict[str, object]:
+    return {"technique": technique, "region": region, "side": side, "pressure": pressure}
+
+
+@pytest.mark.parametrize(("rule", "item", "broken"), [
+    (_restriction("calf", "left"), _item("friction", "calf", "left"), True),
+    (_restriction("calf", "left"), _item("friction", "calf", "right"), False),  # the other side is free
+    (_restriction("calf", "left"), _item("effleurage", "calf", "left"), False),  # another technique
+    (_restriction("calf", "left"), _item("friction", "thigh", "left"), False),  # another region
+    (_restriction("lower_limb", "left"), _item("friction", "thigh", "left"), True),  # the region's group
+    (_restriction("lower_limb", "left"), _item("friction", "thigh", "right"), False),
+    (_restriction("spine"), _item("friction", "lower_back"), True),
+    (_restriction("whole_body"), _item("friction", "hand", "right"), True),
+    (_restriction("calf", None), _item("friction", "calf", "right"), True),  # no side: both sides
+    (_restriction("calf", "left", ("petrissage",), "light"), _item("petrissage", "calf", "left", "light"), False),
+    (_restriction("calf", "left", ("petrissage",), "light"), _item("petrissage", "calf", "left", "moderate"), True),
+    (_restriction("calf", "left", ("petrissage",), "moderate"), _item("petrissage", "calf", "left", "moderate"),
+     False),
+    (_restriction("calf", "left", ("petrissage",), "moderate"), _item("petrissage", "calf", "left", "deep"), True),
+    (_restriction("calf", "left", ("petrissage",), "none"), _item("petrissage", "calf", "left", "light"), True),
+])
+def test_a_restriction_covers_its_region_group_or_whole_body_and_caps_pressure(rule, item, broken) -> None:  # noqa: ANN001
+    assert breaks(rule, item) is broken
+
+
+def test_restrictions_read_as_plain_sentences() -> None:
+    assert describe_restriction(_restriction("calf", "left", ("friction", "trigger_point"))) == (
+        "No deep transverse friction or trigger-point (ischaemic) compression at the left calf (whole lower leg) "
+        "(varicose veins).")
+    assert describe_restriction(_restriction("whole_body", None, ("petrissage",), "light")) == (
+        "Light pressure at most for petrissage at the whole body (varicose veins).")

@@ -58,7 +58,7 @@ def _expected_screen(patient: Any, episode: Any, wound_region: str) -> dict[str,
     from django.utils import timezone
 
     from palpate.evaluations.models import Evaluation
-    from palpate.web.engine import build_request, run_plan
+    from palpate.lib.clinical import build_request, run_plan
 
     typed = Evaluation(performed_on=timezone.localdate(), chief_complaint=CHIEF_COMPLAINT,
                        findings=[{"code": "open_wound", "region": wound_region, "side": episode.side}],

@@ -21,13 +21,13 @@ from palpate.clinics.models import Clinic
 from palpate.demo.history import COURSES
 from palpate.demo.seed import seed_demo
 from palpate.evaluations.models import OPEN_REFERRAL_STATUSES, Evaluation, Referral
+from palpate.lib.models_common import RecordStatus
 from palpate.outcomes import main_measure
 from palpate.outcomes.models import OutcomeMeasurement
 from palpate.outcomes.progress import episode_progress
 from palpate.patients.models import Episode, Patient
 from palpate.plans.models import PlanOfCare
 from palpate.visits.models import Visit
-from palpate.web.models_common import RecordStatus
 
 CLINICS = ("harbor", "summit")
 
@@ -81,7 +81,7 @@ def test_eight_patients_per_clinic_get_a_signed_evaluation_plan_visits_and_measu
             assert plan.start_date == evaluation.performed_on
             assert {g["term"] for g in plan.goals} == {"short", "long"}
             assert plan.items and all(item["origin"] == "engine" for item in plan.items)
-            assert plan.home_program and plan.engine_output["ran_on"] == evaluation.performed_on.isoformat()
+            assert plan.home_program and plan.screen_result["ran_on"] == evaluation.performed_on.isoformat()
 
             signed = list(Visit.objects.filter(episode=episode, status=RecordStatus.SIGNED).order_by("visit_date"))
             assert 2 <= len(signed) <= 6
@@ -163,7 +163,7 @@ def test_harbor_pts_start_page_shows_the_unsigned_note_and_todays_visit(demo, db
     html = client.get("/").content.decode()
     assert name in section(html, "h-today") and "draft" in section(html, "h-today")
     assert name in section(html, "h-unsigned") and f"visit {demo:%Y-%m-%d}" in section(html, "h-unsigned")
-    assert "routine" in section(html, "h-referrals")
+    assert "Routine" in section(html, "h-referrals")
     assert draft.treatments.exists() and draft.nprs_before is not None, "a note started, not a blank one"
 
 
@@ -235,3 +235,12 @@ def test_the_history_pages_open_for_the_therapist(demo, db, client):
         for url in (f"/patients/{patient.pk}/evaluations/{evaluation.pk}/", f"/patients/{patient.pk}/plans/{plan.pk}/",
                     f"/patients/{patient.pk}/visits/{visit.pk}/"):
             assert client.get(url).status_code == 200, url
+
+
+def test_the_demo_writes_visit_notes_through_the_services_not_a_replayed_view():
+    import inspect
+
+    from palpate.demo import history
+
+    source = inspect.getsource(history)
+    assert "QueryDict" not in source and "check_visit_note" in source and "do_save_visit_note" in source

@@ -453,3 +453,28 @@ def test_front_desk_cannot_open_an_evaluation(world, as_user):
     client = as_user(world.fran)
     assert client.get(f"/patients/{world.harbor_patient.pk}/evaluations/{evaluation.pk}/").status_code == 403
     assert client.get(new_url(world, world.harbor_episode)).status_code == 403
+
+
+def test_the_screen_runs_in_the_service_once_and_a_refused_fact_saves_nothing(world):
+    """check_evaluation completes and screens the typed evaluation; do_save_evaluation writes it."""
+    from palpate.clinics.actor import Actor
+    from palpate.clinics.models import Membership
+    from palpate.evaluations import services
+
+    actor = Actor.of(Membership.objects.get(clinic=world.harbor, user=world.alice))
+    patient, episode = world.harbor_patient, world.harbor_episode
+    refused = services.check_evaluation(actor, patient, episode, services.EvaluationInput(
+        performed_on=dt.date(2026, 11, 2), vitals={"temperature_c": 80}))
+    assert refused.screen is None and refused.error is not None and refused.error.path.startswith("vitals")
+    with pytest.raises(ValueError):
+        services.do_save_evaluation(actor, patient, episode, refused)
+    assert not Evaluation.objects.exists()
+
+    checked = services.check_evaluation(actor, patient, episode, services.EvaluationInput(
+        performed_on=dt.date(2026, 11, 2), chief_complaint="Low back pain",
+        rom=[{"joint": "knee", "motion": "flexion", "side": "left", "degrees": 120}],
+        complexity={"history": 0, "examination": 1, "presentation": "stable", "decision": "low"}))
+    assert checked.ok and checked.screen["session"] in ("proceed", "modify")
+    assert checked.fields["rom"][0]["percent_of_normal"] is not None and checked.fields["suggested_code"] == "97161"
+    saved = services.do_save_evaluation(actor, patient, episode, checked)
+    assert saved.screen_result == checked.screen and saved.suggested_code == "97161"

@@ -113,7 +113,7 @@ def _render(source: str, context: dict[str, object]) -> str:
 
 
 def test_the_screen_result_partial_draws_restrictions_for_other_pages(world):
-    from palpate.web.engine import run_plan
+    from palpate.lib.clinical import run_plan
 
     screen = run_plan(world.harbor, {
         "conditions": [{"code": "tendinopathy", "region": "elbow", "side": "left", "onset_days": 56}],

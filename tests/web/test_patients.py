@@ -3,6 +3,8 @@ from __future__ import annotations
 import datetime as dt
 
 from palpate.audit.models import AuditEvent
+from palpate.clinics.actor import Actor
+from palpate.clinics.models import Membership
 from palpate.patients.models import Episode, Patient
 
 VALID = {"given_name": "Lena", "family_name": "Okafor", "date_of_birth": "1984-03-02", "sex": "female",
@@ -46,6 +48,42 @@ def test_search_finds_patients_by_name_and_record_number(world, as_user):
     assert "Garcia" in client.get(f"/patients/?q={record}").content.decode()
 
 
+def _found(world, query: str) -> list[str]:  # noqa: ANN001
+    from palpate.patients.access import patients_for
+    from palpate.patients.search import search
+
+    actor = Actor.of(Membership.objects.get(clinic=world.harbor, user=world.alice))
+    return sorted(p.family_name for p in search(patients_for(actor), query))
+
+
+def test_every_word_must_appear_in_a_name_the_record_number_the_phone_or_the_email(world):
+    from palpate.patients import services
+
+    actor = Actor.of(Membership.objects.get(clinic=world.harbor, user=world.alice))
+    services.do_create_patient(actor, Patient(given_name="Émile", family_name="Zola", date_of_birth="1960-02-03",
+                                              sex="male", phone="555-0142", email="emile.z@example.org"))
+    assert _found(world, "mar gar") == _found(world, "GARCIA maria") == ["Garcia"]
+    assert _found(world, "maria zola") == []  # every word, not any
+    assert _found(world, "0142") == _found(world, "emile.z@") == ["Zola"]
+    assert _found(world, "ÉMI") == _found(world, "émile") == ["Zola"]  # case-insensitive beyond ASCII
+    assert _found(world, "ar") == ["Garcia"]  # too short for the index: read, with the same result
+    assert _found(world, "") == ["Garcia", "Zola"]
+
+
+def test_the_search_index_follows_a_renamed_patient_and_stays_in_its_clinic(world):
+    patient = world.harbor_patient
+    patient.family_name = "Okafor"
+    patient.save()
+    assert _found(world, "okaf") == ["Okafor"] and _found(world, "garc") == []
+    assert _found(world, "rossi") == []  # Summit's patient, another clinic
+
+
+def test_the_api_searches_the_same_way_as_the_patient_list(world, as_user):
+    client = as_user(world.alice)
+    names = [p["family_name"] for p in client.get("/api/patients?q=mar+gar").json()["items"]]
+    assert names == ["Garcia"]
+
+
 def test_htmx_search_returns_only_the_results_fragment(world, as_user):
     response = as_user(world.alice).get("/patients/?q=garc", HTTP_HX_REQUEST="true")
     body = response.content.decode()
@@ -87,7 +125,7 @@ def test_an_episode_on_a_paired_region_needs_a_side_and_a_valid_icd10_code(world
         f"/patients/{world.harbor_patient.pk}/episodes/new/", {**EPISODE, "side": "", "icd10_code": "back pain"}
     )
     body = response.content.decode()
-    assert "Choose left or right" in body and "Enter an ICD-10-CM code" in body
+    assert "is paired: choose left or right" in body and "Enter an ICD-10-CM code" in body
     assert 'value="Lateral epicondylitis"' in body
 
 

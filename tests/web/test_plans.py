@@ -106,9 +106,9 @@ def signed_plan(client: Any, world: Any, **kwargs: Any) -> PlanOfCare:
 def test_a_new_plan_starts_from_the_engines_suggestions_for_the_episodes_condition(world, as_user):
     plan = start_plan(as_user(world.alice), world)
     assert plan.status == "draft" and plan.start_date is None and plan.created_by == world.alice
-    assert plan.engine_output["contract"] == "palpate.plan/1"
-    assert plan.engine_output["kb_version"] and plan.engine_output["session"] == "proceed"
-    assert plan.engine_output["request"]["conditions"][0]["code"] == "low_back_pain"
+    assert plan.screen_result["contract"] == "palpate.plan/1"
+    assert plan.screen_result["kb_version"] and plan.screen_result["session"] == "proceed"
+    assert plan.screen_result["request"]["conditions"][0]["code"] == "low_back_pain"
     assert plan.items, "the engine suggests soft-tissue work for low back pain"
     for index, item in enumerate(plan.items):
         assert item["for"] == "low_back_pain"
@@ -143,7 +143,7 @@ def test_a_new_plan_reads_the_latest_evaluation_and_stores_its_restrictions(worl
     plan = start_plan(client, world)
     assert plan.evaluation == latest
     assert {(r["region"], r["side"]) for r in plan.restrictions} == {("calf", "left")}
-    assert plan.engine_output["request"]["findings"] == [{"code": "varicose_veins", "region": "calf", "side": "left"}]
+    assert plan.screen_result["request"]["findings"] == [{"code": "varicose_veins", "region": "calf", "side": "left"}]
 
 
 def test_a_held_session_is_said_prominently_and_no_soft_tissue_item_is_suggested(world, as_user):
@@ -282,7 +282,7 @@ def test_a_bad_row_is_refused_with_a_clear_message_and_everything_typed_is_kept(
     body = response.content.decode()
     assert response.status_code == 200
     assert "The plan was not saved" in body and "nothing you typed has been lost" in body
-    assert "Choose left or right: this region is paired." in body
+    assert "is paired: choose left or right." in body
     assert "Ensure this value is less than or equal to 60." in body
     assert "Return to tennis" in body and 'value="90"' in body
     plan.refresh_from_db()

@@ -9,8 +9,8 @@ from django.db import connection
 
 from palpate.clinics.models import Clinic, Membership
 from palpate.demo.seed import DEMO_USERNAMES, seed_demo
+from palpate.lib.vocabulary import choices
 from palpate.patients.models import Episode, Patient
-from palpate.patients.vocab import condition_choices
 
 
 def test_a_secret_key_is_generated_once_into_the_data_dir_with_private_permissions(tmp_path):
@@ -45,5 +45,5 @@ def test_demo_data_has_two_clinics_four_users_and_twenty_patients_each(db):
     assert set(Membership.objects.values_list("user__username", flat=True)) == set(DEMO_USERNAMES)
     for clinic in Clinic.objects.all():
         assert Patient.objects.filter(clinic=clinic).count() >= 20
-        assert set(Episode.objects.filter(clinic=clinic).values_list("condition", flat=True)) == {code for code, _ in condition_choices()}
+        assert set(Episode.objects.filter(clinic=clinic).values_list("condition", flat=True)) == {code for code, _ in choices("condition")}
     assert seed_demo() == {"harbor": 0, "summit": 0}, "a second run adds nothing"

@@ -20,7 +20,7 @@ def test_today_lists_unsigned_notes_holds_referrals_and_due_dates(clinical_world
                     "Plans of care to re-certify"):
         assert heading in body
     assert body.count("Garcia, Maria") >= 5
-    assert "red flag spine" in body
+    assert "Spinal red flag" in body
 
 
 def test_another_clinics_start_page_shows_none_of_it(clinical_world, as_user):
@@ -50,5 +50,5 @@ def test_front_desk_sees_recent_patients_but_no_clinical_lists(clinical_world, a
     Visit.objects.filter(pk=cw.visit.pk).update(visit_date=dt.date.today(), screen_result={"session": "hold"})
     body = as_user(cw.world.fran).get("/").content.decode()
     assert "Recent patients" in body and "Garcia" in body
-    for clinical in ("Unsigned notes", "Holds this week", "Open referrals", "red flag spine"):
+    for clinical in ("Unsigned notes", "Holds this week", "Open referrals", "Spinal red flag"):
         assert clinical not in body

@@ -10,9 +10,9 @@ import pytest
 from django.utils import timezone
 
 from palpate.audit.models import AuditEvent
+from palpate.lib.models_common import RecordStatus
 from palpate.plans.models import PlanOfCare
 from palpate.visits.models import Addendum, ComplementaryRow, TreatmentRow, Visit
-from palpate.web.models_common import RecordStatus
 
 # -- helpers ---------------------------------------------------------------------------------------
 
@@ -203,7 +203,7 @@ def test_bad_numbers_and_a_paired_region_without_side_are_form_errors_that_keep_
     response = client.post(note_url(visit), data)
     body = response.content.decode()
     assert response.status_code == 200
-    assert "Enter a number from 0 to 10" in body and "Choose left or right" in body
+    assert "Enter a number from 0 to 10" in body and "is paired: choose left or right" in body
     assert "Felt looser after last time" in body and 'value="11"' in body
     assert Visit.objects.get(pk=visit.pk).subjective == ""
 
@@ -302,7 +302,8 @@ def test_a_new_contraindication_shows_live_next_to_the_row_it_covers(world, as_u
     body = client.post(f"{note_url(visit)}live/", data, HTTP_HX_REQUEST="true").content.decode()
     assert f'id="safety-t-{key}" class="row-safety" hx-swap-oob="true"' in body
     row_part = body.split(f'id="safety-t-{key}"')[1].split("</div>")[0]
-    assert "No petrissage at lower back" in row_part and "open or healing wound" in row_part
+    assert "Petrissage at the lower back, moderate pressure: not allowed here" in row_part
+    assert "open or healing wound" in row_part
     other_part = body.split(f'id="safety-t-{other}"')[1].split("</div>")[0]
     assert "Breaks" not in other_part
     assert "modify" in body.lower()
@@ -315,7 +316,7 @@ def test_saving_a_new_contraindication_keeps_the_finding_but_refuses_the_rows_it
     response = client.post(note_url(visit), data)
     body = response.content.decode()
     assert response.status_code == 200
-    assert "NOT the treatment rows" in body and "No petrissage at lower back" in body
+    assert "NOT the treatment rows" in body and "Petrissage at the lower back, moderate pressure: not allowed" in body
     assert 'value="9"' in body and "Scraped her back gardening" in body  # what was typed is on the page
     visit.refresh_from_db()
     assert visit.findings == [{"code": "open_wound", "region": "lower_back"}]
@@ -372,6 +373,81 @@ def test_an_assistant_cannot_override_a_restriction(world, as_user):
     assert "NOT the treatment rows" in body
     visit.refresh_from_db()
     assert visit.overrides == [] and not AuditEvent.objects.filter(action="visit.override_restriction").exists()
+
+
+def test_a_visit_override_with_a_short_reason_is_refused_like_a_plans(world, as_user):
+    """Stricter than before: a visit row overridden with "ok" used to save. The one minimum
+    (core.safety.check_override_reason) now applies to visit notes as to plans of care."""
+    client = as_user(world.alice)
+    visit, data = _wound_over_the_planned_row(client, world)
+    set_row(data, "f", 0, code="varicose_veins", region="lower_back")
+    set_row(data, "t", 0, technique="petrissage", pressure="moderate", override_reason="ok")
+    response = client.post(note_url(visit), data)
+    body = response.content.decode()
+    assert response.status_code == 200 and "NOT the treatment rows" in body
+    assert "at least 10 characters" in body
+    visit.refresh_from_db()
+    assert visit.overrides == [] and not AuditEvent.objects.filter(action="visit.override_restriction").exists()
+    assert [r.technique for r in visit.treatments.all()] == ["petrissage", "effleurage"]  # as stored before
+
+
+def test_an_absolute_contraindication_cannot_be_overridden_and_no_override_is_offered(world, as_user):
+    """Stricter than before: the visit note accepted an override of any restriction but a hold."""
+    client = as_user(world.alice)
+    visit, data = _wound_over_the_planned_row(client, world)  # an open wound: an absolute contraindication
+    key = set_row(data, "t", 0, override_reason="Wound is small and dressed, patient asks for it")
+    body = client.post(note_url(visit), data).content.decode()
+    assert "NOT the treatment rows" in body and "cannot be overridden" in body
+    row_part = body.split(f'id="safety-t-{key}"')[1].split("</td>")[0]
+    assert "Override this restriction" not in row_part
+    visit.refresh_from_db()
+    assert visit.overrides == [] and not AuditEvent.objects.filter(action="visit.override_restriction").exists()
+    # The live screen says the same next to the row, as the therapist types.
+    live = client.post(f"{note_url(visit)}live/", data, HTTP_HX_REQUEST="true").content.decode()
+    assert "cannot be overridden" in live.split(f'id="safety-t-{key}"')[1].split("</div>")[0]
+
+
+def test_a_held_session_cannot_be_overridden_row_by_row(world, as_user):
+    client = as_user(world.alice)
+    signed_visit(world, rows=[("effleurage", "thigh", "left", "light", 4)])
+    visit = start(client, world)
+    data = read_form(client.get(note_url(visit)).content.decode())
+    data["temperature_c"] = ["38.9"]
+    set_row(data, "t", 0, override_reason="Fever is from a cold; the patient feels fine")
+    body = client.post(note_url(visit), data).content.decode()
+    assert "NOT the treatment rows" in body and "cannot be overridden" in body
+    visit.refresh_from_db()
+    assert visit.overrides == []
+
+
+def test_a_range_of_motion_row_on_a_paired_joint_needs_its_side(world, as_user):
+    """Stricter than before: the visit's range-of-motion rows took any side; the evaluation's asked
+    for one. Every form that takes a place and a side now asks core.regions.side_problem."""
+    client = as_user(world.alice)
+    visit = start(client, world)
+    data = read_form(client.get(note_url(visit)).content.decode())
+    set_row(data, "rom", 0, measure="knee:flexion", side="", degrees="120")
+    body = client.post(note_url(visit), data).content.decode()
+    assert "Knee is paired: choose left or right." in body
+    visit.refresh_from_db()
+    assert visit.rom == []
+
+
+def test_save_and_sign_screens_the_note_once(world, as_user, monkeypatch):
+    """Signing right after the save uses the screen the save stored: it stands on the same facts."""
+    from palpate.lib import clinical
+
+    client = as_user(world.alice)
+    signed_visit(world, rows=[("effleurage", "thigh", "left", "light", 4)])
+    visit = start(client, world)
+    data = read_form(client.get(note_url(visit)).content.decode())
+    data["sign"] = ["1"]
+    calls = []
+    real = clinical.plan
+    monkeypatch.setattr(clinical, "plan", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert client.post(note_url(visit), data).status_code == 302
+    visit.refresh_from_db()
+    assert visit.is_signed and len(calls) == 1
 
 
 def test_an_invalid_stored_fact_is_shown_as_an_error_not_a_500(clinical_world, as_user):
@@ -470,7 +546,8 @@ def test_a_note_whose_rows_break_the_screen_cannot_be_signed(world, as_user):
          "because": ["open_wound"]}]}
     visit.save()
     response = client.post(f"{note_url(visit)}sign/", {"version": visit.version})
-    assert response.status_code == 409 and "No petrissage at lower back" in response.content.decode()
+    assert response.status_code == 409
+    assert "Petrissage at the lower back, moderate pressure: not allowed" in response.content.decode()
     visit.refresh_from_db()
     assert not visit.is_signed
 
@@ -589,3 +666,27 @@ def test_a_signed_note_keeps_the_diagnosis_it_was_signed_under(world, as_user):
     html = render_to_string("visits/note_pdf.html", {"visit": visit, "episode": episode, "patient": world.harbor_patient,
                                                       "clinic": world.harbor})
     assert "Low back pain, unspecified (M54.50)" in html and "Corrected later" not in html
+
+
+def test_a_save_racing_another_save_writes_nothing_over_it(world, as_user):
+    """The draft is read, then someone saves it, then this save writes: the conditional UPDATE finds
+    another version and the outcome is stale; what the other person saved stays."""
+    from palpate.clinics.actor import Actor
+    from palpate.clinics.models import Membership
+    from palpate.visits import services
+    from palpate.visits.note import NoteInput
+
+    client = as_user(world.alice)
+    visit = start(client, world)
+    alice = Actor.of(Membership.objects.get(clinic=world.harbor, user=world.alice))
+    bob = Actor.of(Membership.objects.get(clinic=world.harbor, user=world.bob))
+    read = Visit.objects.select_related("patient", "episode").get(pk=visit.pk)
+    mine = services.check_visit_note(alice, read, NoteInput(subjective="Mine"))
+    theirs_visit = Visit.objects.select_related("patient", "episode").get(pk=visit.pk)
+    theirs = services.do_save_visit_note(bob, theirs_visit, services.check_visit_note(
+        bob, theirs_visit, NoteInput(subjective="Theirs")), theirs_visit.version)
+    assert theirs.status == "saved"
+    outcome = services.do_save_visit_note(alice, read, mine, read.version)
+    assert outcome.status == "stale" and outcome.visit.version == read.version + 1
+    visit.refresh_from_db()
+    assert visit.subjective == "Theirs" and visit.last_saved_by == world.bob

@@ -10,8 +10,8 @@ from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from palpate.lib.models_common import RecordStatus
 from palpate.visits.models import ComplementaryRow, TreatmentRow, Visit
-from palpate.web.models_common import RecordStatus
 from tests.web.test_visits import note_url, read_form, row_keys, set_row, signed_visit, start
 
 ACTION_BUDGET = 15

@@ -6,9 +6,8 @@ and its audit row commit or roll back together. Actions call it explicitly (neve
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
@@ -16,10 +15,7 @@ from django.utils import timezone
 
 from palpate.audit.chain import event_digest
 from palpate.audit.models import AuditChainHead, AuditEvent
-
-if TYPE_CHECKING:
-    from palpate.clinics.actor import Actor
-    from palpate.clinics.models import Clinic
+from palpate.lib.http import Acting
 
 
 def _jsonable(value: Any) -> Any:
@@ -33,9 +29,9 @@ def _jsonable(value: Any) -> Any:
 
 def record_event(
     *,
-    actor: Actor | None,
+    actor: Acting | None,
     action: str,
-    clinic: Clinic | None = None,
+    clinic: Any = None,
     patient_id: int | None = None,
     obj: Any = None,
     old: dict[str, Any] | None = None,
@@ -77,7 +73,7 @@ def record_event(
     return event
 
 
-def record_read(actor: Actor, action: str, *, patient_id: int | None, obj: Any = None, ip_address: str | None = None,
+def record_read(actor: Acting, action: str, *, patient_id: int | None, obj: Any = None, ip_address: str | None = None,
                 detail: dict[str, Any] | None = None) -> None:
     """Audit a read of patient data (chart opened, PDF exported, a list of patients shown) in its
     own transaction. Lists have no single patient: ``detail`` says what was asked for."""
@@ -137,10 +133,3 @@ def verify_chain() -> VerifyReport:
                 clinic_id, expected_seq, None,
                 f"chain ends at event {expected_seq - 1} but {head.seq} were written (events removed from the end)"))
     return VerifyReport(checked, len(clinic_ids), None)
-
-
-def events_for_clinic(clinic: Clinic, since: dt.datetime | None = None) -> Any:
-    qs = AuditEvent.objects.filter(clinic=clinic).order_by("-seq")
-    if since is not None:
-        qs = qs.filter(created_at__gte=since)
-    return qs

@@ -1,18 +1,19 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from palpate.audit.models import AuditEvent
+from palpate.audit.permissions import AUDIT_VIEW
 from palpate.audit.services import record_read
-from palpate.clinics.roles import AUDIT_VIEW
-from palpate.web.decorators import client_ip, member_required
+from palpate.lib.decorators import client_ip, member_required
+from palpate.lib.http import MemberRequest
 
 
 @member_required(AUDIT_VIEW)
-def audit_log(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def audit_log(request: MemberRequest) -> HttpResponse:
+    actor = request.actor
     events = AuditEvent.objects.filter(clinic=actor.clinic).order_by("-seq")
     patient = request.GET.get("patient", "").strip()
     # isdigit() accepts "²"; only plain ASCII ids that fit the column are a filter.

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from palpate.accounts.middleware import has_device_expression
 from palpate.clinics.actor import Actor
 from palpate.clinics.models import Membership
 
@@ -17,9 +18,11 @@ SESSION_KEY = "active_clinic_id"
 
 
 def memberships_of(user: object) -> list[Membership]:
-    return list(
-        Membership.objects.filter(user=user, is_active=True).select_related("clinic", "user").order_by("clinic__name")
-    )
+    """The user's active memberships, each with ``has_second_factor`` (a confirmed authenticator)."""
+    memberships = Membership.objects.filter(user=user, is_active=True).select_related("clinic", "user")
+    if (has_device := has_device_expression()) is not None:
+        memberships = memberships.annotate(has_second_factor=has_device)
+    return list(memberships.order_by("clinic__name"))
 
 
 class ActiveClinicMiddleware:
@@ -27,16 +30,20 @@ class ActiveClinicMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.actor = None  # type: ignore[attr-defined]
-        request.memberships = []  # type: ignore[attr-defined]
+        actor: Actor | None = None
+        memberships: list[Membership] = []
         if request.user.is_authenticated:
             memberships = memberships_of(request.user)
-            request.memberships = memberships  # type: ignore[attr-defined]
             wanted = request.session.get(SESSION_KEY)
             chosen = next((m for m in memberships if m.clinic_id == wanted), None)
             if chosen is None and memberships:
                 chosen = memberships[0]
                 request.session[SESSION_KEY] = chosen.clinic_id
             if chosen is not None:
-                request.actor = Actor.of(chosen)  # type: ignore[attr-defined]
+                actor = Actor.of(chosen)
+        # The two attributes palpate.clinics.http.AuthenticatedHttpRequest declares, set here only.
+        request.actor = actor  # type: ignore[attr-defined]
+        request.memberships = memberships  # type: ignore[attr-defined]
+        if memberships:  # read with them, for the two-factor check (palpate.accounts.middleware)
+            request.has_second_factor = getattr(memberships[0], "has_second_factor", None)  # type: ignore[attr-defined]
         return self.get_response(request)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from palpate.audit.permissions import AUDIT_VIEW as AUDIT_VIEW
+
 
 class Role(models.TextChoices):
     OWNER = "owner", "Owner"
@@ -23,7 +25,7 @@ CLINICAL_VIEW = "clinical.view"
 CLINICAL_WRITE = "clinical.write"
 NOTE_SIGN = "note.sign"
 SAFETY_OVERRIDE = "safety.override"
-AUDIT_VIEW = "audit.view"
+# AUDIT_VIEW ("audit.view") is declared by palpate.audit, below the clinics.
 CLINIC_MANAGE = "clinic.manage"
 
 ALL_ACTIONS = frozenset(

@@ -2,24 +2,25 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from palpate.audit.diff import snapshot
 from palpate.clinics import services
 from palpate.clinics.forms import ClinicSettingsForm
+from palpate.clinics.http import AuthenticatedHttpRequest
 from palpate.clinics.middleware import SESSION_KEY
 from palpate.clinics.roles import CLINIC_MANAGE
-from palpate.web.decorators import member_required
+from palpate.lib.decorators import member_required
 
 
 @login_required
-def switch_clinic(request: HttpRequest) -> HttpResponse:
+def switch_clinic(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     wanted = request.POST.get("clinic")
-    membership = next((m for m in request.memberships if str(m.clinic_id) == wanted), None)  # type: ignore[attr-defined]
+    membership = next((m for m in request.memberships if str(m.clinic_id) == wanted), None)
     if membership is None:
         messages.error(request, "You are not a member of that clinic.")
     else:
@@ -33,8 +34,8 @@ def switch_clinic(request: HttpRequest) -> HttpResponse:
 
 
 @member_required(CLINIC_MANAGE)
-def clinic_settings(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def clinic_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
+    actor = request.actor
     clinic = actor.clinic
     before = snapshot(clinic, services.SETTINGS_FIELDS)
     form = ClinicSettingsForm(request.POST or None, instance=clinic)

@@ -6,11 +6,12 @@ suggestions, signed visit notes twice a week and outcome measures at baseline an
 visit. The rest of the clinic's patients keep only their episode, so the whole workflow can still be
 walked from the start on them.
 
-Every record goes through the same forms and service functions as the web pages: the forms check
-what a person would have typed, the services screen it with the clinical core, compute the
-billing, audit it and sign it. Nothing is written to a model directly, so the demo can never hold a
-record the app itself would refuse. A refusal raises ``DemoHistoryError`` naming the patient and
-the form's message: fix the demo data, never the validation.
+Every record goes through the same forms or service functions as the web pages: the evaluation
+and plan forms check what a person would have typed, and visit notes are given to the visit
+services as a ``NoteInput`` (the one shape the note form produces too); the services screen with
+the clinical core, compute the billing, audit and sign. Nothing is written to a model directly,
+so the demo can never hold a record the app itself would refuse. A refusal raises
+``DemoHistoryError`` naming the patient and the message: fix the demo data, never the validation.
 
 Decisions:
 - The history sits in the recent past (the last visit one to four days ago), not at the episode's
@@ -32,8 +33,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.http import QueryDict
-
 from palpate.clinics.actor import Actor
 from palpate.clinics.models import Clinic
 from palpate.core import measures
@@ -41,17 +40,17 @@ from palpate.core.measures import Instrument, Scale
 from palpate.evaluations import services as evaluation_services
 from palpate.evaluations.forms import EvaluationEditor
 from palpate.evaluations.models import Evaluation
+from palpate.lib.vocabulary import label, paired_regions
 from palpate.outcomes import main_measure
 from palpate.outcomes.forms import MeasurementForm
 from palpate.outcomes.services import do_record_measurement
 from palpate.patients.models import Episode, Patient
-from palpate.patients.vocab import paired_regions
 from palpate.plans import services as plan_services
 from palpate.plans.forms import PlanEditor
 from palpate.plans.models import PlanOfCare
-from palpate.visits import note as visit_note
 from palpate.visits import services as visit_services
 from palpate.visits.models import Visit
+from palpate.visits.note import Complementary, NoteInput, Treatment
 
 SEED = "palpate-demo-history-1"
 PLAN_VISITS_PER_WEEK = 2
@@ -515,14 +514,14 @@ def questionnaire_data(instrument: Instrument, limitation: float, story: Story) 
 # --- form data ---------------------------------------------------------------------------------------
 
 
-def posted(fields: Mapping[str, Any]) -> QueryDict:
-    """What a browser would post for ``fields`` (lists are repeated keys, True a ticked box)."""
-    data = QueryDict(mutable=True)
+def form_data(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """``fields`` as a form reads typed values (lists for checklists, "on" for a ticked box)."""
+    data: dict[str, Any] = {}
     for name, value in fields.items():
         if value is None or value is False:
             continue
         if isinstance(value, (list, tuple)):
-            data.setlist(name, [str(v) for v in value])
+            data[name] = [str(v) for v in value]
         elif value is True:
             data[name] = "on"
         elif isinstance(value, dt.date):
@@ -572,7 +571,8 @@ class Chart:
 
     @property
     def where(self) -> str:
-        region = self.episode.body_region.replace("_", " ")
+        # Prose, not a label: "upper back", without the vocabulary's explanation in brackets.
+        region = label(self.episode.body_region).split(" (")[0].lower()
         return f"{self.side} {region}" if self.side else region
 
     def words(self, text: str) -> str:
@@ -646,14 +646,13 @@ class Chart:
         return fields
 
     def evaluate(self) -> Evaluation:
-        editor = EvaluationEditor(posted(self.evaluation_fields()))
+        editor = EvaluationEditor(form_data(self.evaluation_fields()))
         if not editor.is_valid():
             raise refuse(self.patient, "evaluation", [m for _, m in editor.error_links()])
-        result = editor.screen(self.actor.clinic, self.patient, self.episode)
-        if result is None:
-            raise refuse(self.patient, "evaluation screen", [m for _, m in editor.error_links()])
-        fields, screen = result
-        evaluation = evaluation_services.do_create_evaluation(self.actor, self.patient, self.episode, fields, screen)
+        checked = evaluation_services.check_evaluation(self.actor, self.patient, self.episode, editor.typed())
+        if checked.error is not None:
+            raise refuse(self.patient, "evaluation screen", [checked.error.message])
+        evaluation = evaluation_services.do_save_evaluation(self.actor, self.patient, self.episode, checked)
         return evaluation_services.do_sign_evaluation(self.actor, evaluation, evaluation.version)
 
     # -- plan of care -------------------------------------------------------------------------------
@@ -674,7 +673,7 @@ class Chart:
                  for i in plan.items]
         home = [{"exercise": h["exercise"], "side": h.get("side") or "", "dose": h["dose"],
                  "instructions": h["instructions"]} for h in plan.home_program]
-        data = posted({
+        data = form_data({
             "version": plan.version, "start_date": start, "frequency_per_week": PLAN_VISITS_PER_WEEK,
             "duration_weeks": PLAN_WEEKS, "complementary": [c["therapy"] for c in plan.complementary],
             **formset_fields("goals", goals), **formset_fields("items", items), **formset_fields("home", home),
@@ -693,7 +692,8 @@ class Chart:
         first, last = self.course.nprs
         return round(first + (last - first) * number / self.course.visits)
 
-    def note_fields(self, visit: Visit, number: int, *, sign: bool) -> dict[str, Any]:
+    def note_input(self, visit: Visit, number: int, *, sign: bool) -> NoteInput:
+        """The note the therapist writes at visit ``number`` (1-based), as the note form would read it."""
         course, story, rng = self.course, self.story, self.rng
         count = course.visits
         latest = number == count
@@ -742,30 +742,20 @@ class Chart:
             plan_text = "Re-evaluate at the next visit and review the plan of care with the patient."
         treatments, complementary = visit_services.stored_rows(visit)
         responses = ["relief", "release", "warmth"] if not flat else ["relief", "discomfort", "release"]
-        fields: dict[str, Any] = {
-            "version": visit.version, "subjective": subjective, "soreness_since_last": soreness,
-            "soreness_hours": hours, "relief": relief, "nprs_before": before,
-        }
-        if sign:
-            fields.update({"objective": objective, "nprs_after": after, "assessment": assessment,
-                           "plan_text": plan_text})
-        for index, row in enumerate(treatments):
-            fields.update({f"t-{index}-{name}": row[name] for name in ("technique", "region", "side", "pressure",
-                                                                       "minutes")})
-            if sign:
-                fields[f"t-{index}-response"] = responses[(number + index) % len(responses)]
-        delivered = [row for row in complementary if row["therapy"] in DELIVERED_MINUTES]
-        for index, row in enumerate(delivered):
-            fields[f"c-{index}-therapy"] = row["therapy"]
-            if sign:
-                fields[f"c-{index}-minutes"] = DELIVERED_MINUTES[row["therapy"]] + rng.choice([0, 0, 3])
-        for index, finding in enumerate(f for f in visit.findings or [] if f.get("region")):
-            fields.update({f"f-{index}-{name}": value for name, value in finding.items()})
-        if latest and sign:
-            for index, (joint, motion, _, end) in enumerate(story.rom):
-                fields.update({f"rom-{index}-measure": f"{joint}:{motion}", f"rom-{index}-side": self.side,
-                               f"rom-{index}-degrees": end})
-        return fields
+        rows = [Treatment(t.technique, t.region, t.side, t.pressure, t.minutes,
+                          responses[(number + index) % len(responses)] if sign else "")
+                for index, t in enumerate(treatments)]
+        delivered = [Complementary(c.therapy, DELIVERED_MINUTES[c.therapy] + rng.choice([0, 0, 3]) if sign else 0)
+                     for c in complementary if c.therapy in DELIVERED_MINUTES]
+        rom = ([{"joint": joint, "motion": motion, **({"side": self.side} if self.side else {}), "degrees": end}
+                for joint, motion, _, end in story.rom] if latest and sign else [])
+        return NoteInput(
+            subjective=subjective, soreness_since_last=soreness, soreness_hours=hours, relief=relief,
+            nprs_before=before, **({"objective": objective, "nprs_after": after, "assessment": assessment,
+                                    "plan_text": plan_text} if sign else {}),
+            # Findings carried from the last visit stay, as the therapist leaves them in the note.
+            findings=list(visit.findings or []), vitals=dict(visit.vitals or {}), rom=rom,
+            treatments=rows, complementary=delivered)
 
     def main_label(self) -> str:
         code, scale = main_measure.suggested(self.episode.condition, self.episode.body_region)
@@ -775,20 +765,14 @@ class Chart:
         """Start the visit as the "Start visit" button does, then save (and sign) the note as typed."""
         actor, patient, episode = self.actor, self.patient, self.episode
         visit, _ = visit_services.do_start_visit(actor, patient, episode, today=visit_date)
-        data = posted(self.note_fields(visit, number, sign=sign))
-        # The same path as the note page's save: bind, screen, bill, check rows, then save.
-        typed = visit_note.read_typed(data, visit)
-        if not typed.valid:
-            problems = [typed.form.errors, *[f.errors for rowset in typed.rows.values() for f in rowset.errors]]
+        # The same services as the note page's save: check (screen, rows, billing) once, then save.
+        checked = visit_services.check_visit_note(actor, visit, self.note_input(visit, number, sign=sign))
+        outcome = visit_services.do_save_visit_note(actor, visit, checked, visit.version)
+        if outcome.status != "saved":
+            problems = [checked.screen_problem] if checked.screen_problem else [
+                b.message for verdict in checked.rows for b in verdict.blocking] or [outcome.status]
             raise refuse(patient, f"visit note {visit_date}", problems)
-        state = visit_note.typed_state(actor, patient, visit, typed)
-        if state.screen_problem:
-            raise refuse(patient, f"visit screen {visit_date}", [state.screen_problem])
-        if state.check is None or not state.check.ok:
-            blocking = state.check.blocking.values() if state.check else []
-            raise refuse(patient, f"visit rows {visit_date}", [b.message for found in blocking for b in found])
-        changes = visit_note.note_changes(actor, visit, typed, state)
-        saved = visit_services.do_save_visit(actor, visit, data.get("version"), changes)
+        saved = outcome.visit
         if sign:
             saved = visit_services.do_sign_visit(actor, saved, saved.version)
         return saved
@@ -799,7 +783,7 @@ class Chart:
         instrument = measures.instrument(code)
         visits = list(Visit.objects.filter(clinic_id=self.episode.clinic_id, episode=self.episode)
                       .order_by("-visit_date", "-id"))
-        data = posted({"taken_on": taken_on, "visit": visit.pk if visit else "", **fields})
+        data = form_data({"taken_on": taken_on, "visit": visit.pk if visit else "", **fields})
         form = MeasurementForm(data, instrument=instrument, episode=self.episode, visits=visits)
         if not form.is_valid():
             raise refuse(self.patient, f"{code} on {taken_on}", [m for _, m in form.error_links])

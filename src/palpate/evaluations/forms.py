@@ -1,11 +1,11 @@
 """The evaluation page's forms: one main form and four row tables, checked twice.
 
-Django checks the shapes first (numbers are numbers, choices are known, a pain or palpation row on
-a paired region has its side; the core never sees those rows). Then ``EvaluationEditor.screen``
-assembles the safety facts in the contract's shapes and hands them to the clinical core through
-``palpate.web.engine``; an ``InputError`` from the core (a temperature of 80 °C, an open wound on
-the forearm without a side) is put back on the field the person typed it in, with the core's own
-message. Nothing is re-validated here that the core already validates, so the two never disagree.
+Django checks the shapes first (numbers are numbers, choices are known, a row's side fits its
+place by the core's side rule). ``EvaluationEditor.typed`` then gives the evaluation as typed
+(``services.EvaluationInput``), and ``services.check_evaluation`` screens it with the clinical
+core; an ``InputError`` from the core (a temperature of 80 °C) is put back by
+``EvaluationEditor.place_error`` on the field the person typed it in, with the core's own message.
+The forms never run the screen.
 
 Decisions (the issue left them open):
 - Rows (ROM, pain map, palpation, local findings) are formsets with a few blank rows; a row left
@@ -27,7 +27,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from functools import cache
 from typing import Any
 
 from django import forms
@@ -37,23 +36,17 @@ from django.utils import timezone
 from palpate.core.billing import EvaluationAssessment, assess_evaluation
 from palpate.core.errors import InputError
 from palpate.core.kb.clinical import knowledge_base
-from palpate.core.measures import percent_of_normal, rom_reference
-from palpate.core.planning import FindingInfo, finding_catalogue
-from palpate.core.regions import regions
+from palpate.core.measures import percent_of_normal
 from palpate.evaluations.models import POSTURE_FINDINGS, Evaluation, Irritability
-from palpate.patients.vocab import paired_regions
-from palpate.web.engine import build_request, run_plan
+from palpate.evaluations.services import EvaluationInput
+from palpate.lib import vocabulary
+from palpate.lib.vocabulary import CLOSED_CHOICES, FINDINGS_WITH_CLOSED, FINDINGS_WITH_DAYS, rom_movements
 
-SIDE_CHOICES = [("", "—"), ("left", "Left"), ("right", "Right")]
 PAIN_QUALITIES = [
     ("aching", "Aching"), ("sharp", "Sharp"), ("burning", "Burning"),
     ("tingling", "Tingling"), ("throbbing", "Throbbing"), ("stiff", "Stiff"),
 ]
 TONES = [("normal", "Normal"), ("increased", "Increased"), ("decreased", "Decreased"), ("spasm", "Spasm")]
-# vocabulary.md: the local findings that carry how long ago they happened and whether they closed.
-FINDINGS_WITH_DAYS = frozenset({"recent_fracture", "surgical_incision"})
-FINDINGS_WITH_CLOSED = frozenset({"surgical_incision"})
-CLOSED_CHOICES = [("", "—"), ("yes", "Closed"), ("no", "Not closed")]
 WELLS_VERSIONS = [("", "Not done"), ("2003", "Wells 2003 (DVT likely / unlikely)"),
                   ("1997", "Wells 1997 (low / intermediate / high)")]
 OTTAWA_RULES = ("ottawa_ankle", "ottawa_foot")
@@ -77,75 +70,6 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
-# --- vocabulary, from the core's knowledge base (one source) -------------------------------------
-
-
-def humanize(code: str) -> str:
-    return code.replace("_", " ").capitalize()
-
-
-@cache
-def region_labels() -> dict[str, str]:
-    return {r.code: r.label for r in regions()}
-
-
-@cache
-def body_region_choices() -> list[tuple[str, str]]:
-    return [(r.code, r.label) for r in regions() if r.kind == "region"]
-
-
-@cache
-def finding_site_choices() -> list[tuple[str, Any]]:
-    """A finding may name a region, a group of regions (with a side for the limbs) or the whole body."""
-    return [
-        ("Regions", body_region_choices()),
-        ("Groups", [(r.code, r.label) for r in regions() if r.kind == "group"]),
-        ("Everywhere", [(r.code, r.label) for r in regions() if r.kind == "whole_body"]),
-    ]
-
-
-@cache
-def findings_by_code() -> dict[str, FindingInfo]:
-    return {f.code: f for f in finding_catalogue()}
-
-
-def finding_label(code: str) -> str:
-    info = findings_by_code().get(code)
-    return info.label if info else humanize(code)
-
-
-def _finding_choice_label(info: FindingInfo) -> str:
-    if info.hold:
-        return f"{info.label} (holds the session)"
-    if info.severity == "referral":
-        return f"{info.label} (may need a referral)"
-    return info.label
-
-
-@cache
-def whole_body_finding_choices() -> list[tuple[str, str]]:
-    return [(f.code, _finding_choice_label(f)) for f in finding_catalogue() if f.scope == "whole_body"]
-
-
-@cache
-def local_finding_choices() -> list[tuple[str, str]]:
-    return [(f.code, _finding_choice_label(f)) for f in finding_catalogue() if f.scope != "whole_body"]
-
-
-@cache
-def wells_item_choices() -> list[tuple[str, str]]:
-    wells = knowledge_base().wells
-    out = []
-    for code, points in wells.items.items():
-        label = wells.labels.get(code, humanize(code))
-        versions = sorted(points)
-        if len(versions) == 1:
-            label += f" (Wells {versions[0]} only)"
-        out.append((code, label))
-    return out
-
-
-@cache
 def ottawa_fields(rule: str) -> tuple[str, ...]:
     """The rule's zone question, then its criteria (the contract's field names)."""
     spec = knowledge_base().ottawa[rule]
@@ -153,42 +77,7 @@ def ottawa_fields(rule: str) -> tuple[str, ...]:
 
 
 def ottawa_label(rule: str) -> str:
-    return str(knowledge_base().ottawa[rule].label)
-
-
-@cache
-def rom_movements() -> dict[str, tuple[str, str, str]]:
-    """``joint:motion`` -> (joint, motion, label) in the default reference set's order."""
-    reference = rom_reference()
-    labels = region_labels()
-    out = {}
-    for norm in reference.norms:
-        joint = labels.get(norm.joint, humanize(norm.joint)).split(" (")[0]
-        normal = f"{norm.start:g}-{norm.end:g}°" if norm.arc else f"{norm.end:g}°"
-        out[f"{norm.joint}:{norm.motion}"] = (
-            norm.joint, norm.motion, f"{joint} {norm.motion.replace('_', ' ')} (normal {normal})")
-    return out
-
-
-def rom_choices() -> list[tuple[str, Any]]:
-    grouped: dict[str, list[tuple[str, str]]] = {}
-    labels = region_labels()
-    for key, (joint, _, label) in rom_movements().items():
-        grouped.setdefault(labels.get(joint, humanize(joint)).split(" (")[0], []).append((key, label))
-    return [("", "Choose a movement…"), *grouped.items()]
-
-
-def rom_reference_code() -> str:
-    return str(rom_reference().code)
-
-
-def side_error(region: str, side: str) -> str | None:
-    """The contract's side rule for rows the core never sees (pain map, palpation, ROM)."""
-    if region in paired_regions() and not side:
-        return f"{region_labels().get(region, region)} is paired: choose left or right."
-    if region and region not in paired_regions() and side:
-        return f"{region_labels().get(region, region)} is midline: leave the side blank."
-    return None
+    return vocabulary.label(rule, "screen")
 
 
 def _compact(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -223,13 +112,13 @@ class RowForm(forms.Form):
 
 class RomRowForm(RowForm):
     movement = forms.ChoiceField(label="Joint and motion", choices=(), required=False)
-    side = forms.ChoiceField(label="Side", choices=SIDE_CHOICES, required=False)
+    side = forms.ChoiceField(label="Side", choices=vocabulary.side_choices(), required=False)
     degrees = forms.IntegerField(label="Degrees", required=False,
                                  widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1"}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["movement"].choices = rom_choices()
+        self.fields["movement"].choices = [("", "Choose a movement…"), *vocabulary.rom_choices()]
         self.percent: float | None = None
         self.percent_note = ""
 
@@ -242,8 +131,7 @@ class RomRowForm(RowForm):
             self.add_error("movement", "Choose the joint and motion measured.")
             return data
         joint, motion, _ = rom_movements()[movement]
-        if (problem := side_error(joint, data.get("side") or "")) is not None:
-            self.add_error("side", problem)
+        vocabulary.check_side(self, joint, data.get("side"))
         if degrees is None:
             if "degrees" not in self.errors:
                 self.add_error("degrees", "Enter the measured range in degrees.")
@@ -281,9 +169,8 @@ class RomRowForm(RowForm):
     def row_json(self) -> dict[str, Any]:
         data = self.cleaned_data
         joint, motion, _ = rom_movements()[data["movement"]]
-        return {"joint": joint, "motion": motion, **_compact({"side": data.get("side")}), "degrees": data["degrees"],
-                "percent_of_normal": None if self.percent is None else round(self.percent, 1),
-                "reference": rom_reference_code()}
+        # The percent of normal is added where the evaluation is checked (services.check_evaluation).
+        return {"joint": joint, "motion": motion, **_compact({"side": data.get("side")}), "degrees": data["degrees"]}
 
     @staticmethod
     def initial_from(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -295,12 +182,12 @@ class BodyRegionRowForm(RowForm):
     """A row about one body region (pain map, palpation): region required, side where paired."""
 
     region = forms.ChoiceField(label="Region", choices=(), required=False)
-    side = forms.ChoiceField(label="Side", choices=SIDE_CHOICES, required=False)
+    side = forms.ChoiceField(label="Side", choices=vocabulary.side_choices(), required=False)
     missing_region = "Choose the region (or clear the row)."
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = [("", "Choose…"), *body_region_choices()]
+        self.fields["region"].choices = [vocabulary.CHOOSE, *vocabulary.region_choices()]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -309,8 +196,7 @@ class BodyRegionRowForm(RowForm):
         if not data.get("region"):
             self.add_error("region", self.missing_region)
             return data
-        if (problem := side_error(data["region"], data.get("side") or "")) is not None:
-            self.add_error("side", problem)
+        vocabulary.check_side(self, data["region"], data.get("side"))
         return data
 
 
@@ -366,7 +252,7 @@ class PalpationRowForm(BodyRegionRowForm):
 class LocalFindingRowForm(RowForm):
     code = forms.ChoiceField(label="Finding", choices=(), required=False)
     region = forms.ChoiceField(label="Region or group", choices=(), required=False)
-    side = forms.ChoiceField(label="Side", choices=SIDE_CHOICES, required=False)
+    side = forms.ChoiceField(label="Side", choices=vocabulary.side_choices(), required=False)
     days_ago = forms.IntegerField(label="Days ago", required=False,
                                   widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1"}),
                                   help_text="Fracture or incision only.")
@@ -374,8 +260,8 @@ class LocalFindingRowForm(RowForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["code"].choices = [("", "Choose a finding…"), *local_finding_choices()]
-        self.fields["region"].choices = [("", "Choose…"), *finding_site_choices()]
+        self.fields["code"].choices = [("", "Choose a finding…"), *vocabulary.finding_choices("local")]
+        self.fields["region"].choices = [vocabulary.CHOOSE, *vocabulary.site_choices()]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -386,12 +272,13 @@ class LocalFindingRowForm(RowForm):
             self.add_error("code", "Choose which finding this row records (or clear the row).")
             return data
         if not data.get("region"):
-            self.add_error("region", f"Where is the {finding_label(code).lower()}? Choose the region or group.")
+            self.add_error("region", f"Where is the {vocabulary.label(code, 'finding').lower()}? Choose the region "
+                                     "or group.")
         if data.get("days_ago") is not None and code not in FINDINGS_WITH_DAYS:
             self.add_error("days_ago", "Days ago applies only to a recent fracture or a surgical incision; clear it.")
         if data.get("closed") and code not in FINDINGS_WITH_CLOSED:
             self.add_error("closed", "Closed applies only to a surgical incision; clear it.")
-        # The side rules (paired needs a side, midline takes none) are the core's: see EvaluationEditor.screen.
+        vocabulary.check_side(self, data.get("region"), data.get("side"))
         return data
 
     def row_json(self) -> dict[str, Any]:
@@ -457,7 +344,7 @@ class EvaluationForm(forms.Form):
     palpation_notes = forms.CharField(label="Palpation notes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     irritability = forms.ChoiceField(
         label="Irritability", required=False,
-        choices=[("", "Not set: Palpate derives it from onset and pain"), *Irritability.choices])
+        choices=[("", "Not set: Palpate derives it from onset and pain"), *Irritability.choices])  # labels: vocabulary
     whole_body_findings = forms.MultipleChoiceField(label="Whole-body findings", choices=(), required=False,
                                                     widget=forms.CheckboxSelectMultiple)
     temperature_c = forms.FloatField(label="Temperature (°C)", required=False,
@@ -467,7 +354,7 @@ class EvaluationForm(forms.Form):
     bp_diastolic = forms.IntegerField(label="Blood pressure, diastolic (mmHg)", required=False,
                                       widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
     wells_version = forms.ChoiceField(label="Wells DVT score", choices=WELLS_VERSIONS, required=False)
-    wells_side = forms.ChoiceField(label="Symptomatic leg", choices=SIDE_CHOICES, required=False)
+    wells_side = forms.ChoiceField(label="Symptomatic leg", choices=vocabulary.side_choices(), required=False)
     wells_items = forms.MultipleChoiceField(label="Wells criteria present", choices=(), required=False,
                                             widget=forms.CheckboxSelectMultiple)
     complexity_history = forms.ChoiceField(label="History: personal factors and comorbidities affecting the plan",
@@ -480,13 +367,13 @@ class EvaluationForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["whole_body_findings"].choices = whole_body_finding_choices()
-        self.fields["wells_items"].choices = wells_item_choices()
+        self.fields["whole_body_findings"].choices = vocabulary.finding_choices("whole_body")
+        self.fields["wells_items"].choices = vocabulary.wells_item_choices()
         for rule in OTTAWA_RULES:
             self.fields[f"{rule}_done"] = forms.BooleanField(label=f"{ottawa_label(rule)} applied", required=False)
-            self.fields[f"{rule}_side"] = forms.ChoiceField(label="Side examined", choices=SIDE_CHOICES, required=False)
+            self.fields[f"{rule}_side"] = forms.ChoiceField(label="Side examined", choices=vocabulary.side_choices(), required=False)
             for name in ottawa_fields(rule):
-                self.fields[f"{rule}_{name}"] = forms.BooleanField(label=humanize(name), required=False)
+                self.fields[f"{rule}_{name}"] = forms.BooleanField(label=vocabulary.label(name), required=False)
 
     def ottawa_bound_fields(self, rule: str) -> list[forms.BoundField]:
         return [self[f"{rule}_{name}"] for name in ottawa_fields(rule)]
@@ -599,7 +486,10 @@ class EvaluationEditor:
         results = [self.main.is_valid(), *(t.is_valid() for t in self.tables.values())]
         if results[0]:
             self._assess_complexity()
-        return all(results) and not self.main.errors
+        if not all(results) or self.main.errors:
+            return False
+        self.findings()  # a finding listed twice at one site is an error on its row
+        return bool(self.tables["find"].is_valid())
 
     def _assess_complexity(self) -> None:
         components = self.main.complexity()
@@ -632,32 +522,18 @@ class EvaluationEditor:
             self.finding_origins.append(("find", index))
         return findings
 
-    def fields(self) -> dict[str, Any]:
-        """The evaluation's model fields from the cleaned forms (call after ``is_valid``)."""
+    def typed(self) -> EvaluationInput:
+        """The evaluation as typed, in its stored shapes (call after ``is_valid``); nothing is screened here."""
         d = self.main.cleaned_data
-        return {
-            "performed_on": d["performed_on"], "chief_complaint": d.get("chief_complaint", ""),
-            "history": d.get("history", ""), "patient_goals": d.get("patient_goals", ""),
-            "posture_findings": list(d.get("posture_findings") or []), "posture_notes": d.get("posture_notes", ""),
-            "rom": self.rows("rom"), "pain_nprs": d.get("pain_nprs"), "pain_map": self.rows("pain"),
-            "palpation": self.rows("palp"), "palpation_notes": d.get("palpation_notes", ""),
-            "irritability": d.get("irritability") or "", "findings": self.findings(),
-            "vitals": self.main.vitals(), "screens": self.main.screens(), "complexity": self.main.complexity(),
-            "suggested_code": self.assessment.code if self.assessment else "",
-        }
-
-    def screen(self, clinic: Any, patient: Any, episode: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        """(model fields, the core's answer) or None when the core refused the facts (errors placed)."""
-        fields = self.fields()
-        if not self.tables["find"].is_valid():  # a duplicate row found while assembling
-            return None
-        candidate = Evaluation(**fields)
-        request = build_request(patient, episode, on=fields["performed_on"], evaluation=candidate)
-        try:
-            return fields, run_plan(clinic, request)
-        except InputError as error:
-            self.place_error(error)
-            return None
+        return EvaluationInput(
+            performed_on=d["performed_on"], chief_complaint=d.get("chief_complaint", ""),
+            history=d.get("history", ""), patient_goals=d.get("patient_goals", ""),
+            posture_findings=list(d.get("posture_findings") or []), posture_notes=d.get("posture_notes", ""),
+            rom=self.rows("rom"), pain_nprs=d.get("pain_nprs"), pain_map=self.rows("pain"),
+            palpation=self.rows("palp"), palpation_notes=d.get("palpation_notes", ""),
+            irritability=d.get("irritability") or "", findings=self.findings(),
+            vitals=self.main.vitals(), screens=self.main.screens(), complexity=self.main.complexity(),
+        )
 
     def place_error(self, error: InputError) -> None:
         """Put the core's message on the field the fact came from."""
@@ -670,7 +546,7 @@ class EvaluationEditor:
                 form = self.tables["find"].forms[origin[1]]
                 form.add_error(key if key in form.fields else None, message)
             elif origin:
-                main.add_error("whole_body_findings", f"{finding_label(origin[1])}: {message}")
+                main.add_error("whole_body_findings", f"{vocabulary.label(origin[1], 'finding')}: {message}")
             else:
                 main.add_error(None, message)
             return

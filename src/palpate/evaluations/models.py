@@ -20,7 +20,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from palpate.web.models_common import SignedRecord
+from palpate.lib.models_common import SignedRecord
+from palpate.lib.vocabulary import label
 
 POSTURE_FINDINGS = [
     ("forward_head", "Forward head"),
@@ -40,9 +41,10 @@ POSTURE_FINDINGS = [
 
 
 class Irritability(models.TextChoices):
-    LOW = "low", "Low"
-    MODERATE = "moderate", "Moderate"
-    HIGH = "high", "High"
+    # Stored values are the vocabulary's codes; the words are the vocabulary's.
+    LOW = "low", label("low", "irritability")
+    MODERATE = "moderate", label("moderate", "irritability")
+    HIGH = "high", label("high", "irritability")
 
 
 class Evaluation(SignedRecord):
@@ -105,6 +107,11 @@ class Referral(models.Model):
     because = models.JSONField(default=list, blank=True)
     sources = models.JSONField(default=list, blank=True)
     status_note = models.TextField("note", blank=True)
+    # Still waiting on the physician (open, or the letter sent), kept by the database from status.
+    awaiting = models.GeneratedField(
+        expression=models.Case(models.When(status__in=["open", "sent"], then=models.Value(True)),
+                               default=models.Value(False)),
+        output_field=models.BooleanField(), db_persist=True)
 
     class Meta:
         ordering = ["-raised_on", "-id"]
@@ -112,6 +119,8 @@ class Referral(models.Model):
             models.Index(fields=["clinic", "status", "raised_on"], name="referral_clinic_status"),
             # The chart lists one patient's open referrals on every clinical page.
             models.Index(fields=["clinic", "patient", "status"], name="referral_clinic_patient"),
+            # Today lists the clinic's open referrals, oldest first, however many were ever closed.
+            models.Index(fields=["clinic", "awaiting", "raised_on"], name="referral_clinic_open"),
         ]
 
     def __str__(self) -> str:

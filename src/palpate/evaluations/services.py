@@ -1,14 +1,20 @@
 """Every write to evaluations and referrals: ``check_*`` validates, ``do_*`` changes and audits.
 
-The screen result stored on an evaluation is always the core's answer for exactly the facts saved
-with it (the view ran ``run_plan`` on them); referrals the screen asks for become ``Referral`` rows
-in the same transaction, each audited, so the chart, the start page and the letter agree.
+Saving an evaluation is a pair: ``check_evaluation`` takes the evaluation as typed
+(:class:`EvaluationInput`, plain typed values from the form, the demo or any later API), completes
+what the core derives from it (percent of normal of each range of motion, the suggested
+evaluation code) and screens it ONCE with the clinical core; ``do_save_evaluation`` writes exactly
+what was checked. So the screen result stored on an evaluation is always the core's answer for
+the facts saved with it, and referrals the screen asks for become ``Referral`` rows in the same
+transaction, each audited, so the chart, the start page and the letter agree.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,21 +25,34 @@ from palpate.audit.diff import changed, snapshot
 from palpate.audit.services import record_event
 from palpate.clinics.actor import Actor
 from palpate.clinics.roles import CLINICAL_WRITE, NOTE_SIGN
+from palpate.core.billing import assess_evaluation
+from palpate.core.errors import InputError
+from palpate.core.measures import percent_of_normal, rom_reference
 from palpate.evaluations.models import OPEN_REFERRAL_STATUSES, Evaluation, Referral, ReferralStatus
+from palpate.lib.clinical import build_request, run_plan
+from palpate.lib.models_common import sign_record
+from palpate.lib.records import check_editable, claim_version
 from palpate.patients.models import Episode, Patient
-from palpate.web.engine import build_request, run_plan
-from palpate.web.models_common import sign_record
-from palpate.web.records import check_editable, claim_version
 
 # Referral statuses a person may set (``open`` is where the screen starts one).
 SETTABLE_STATUSES = (ReferralStatus.SENT, ReferralStatus.CLEARED, ReferralStatus.CLOSED)
 
 
 
-def latest_evaluation(episode: Any) -> Evaluation | None:
-    """The episode's most recent evaluation (signed or draft): the facts today's screen starts from."""
-    return (Evaluation.objects.filter(clinic_id=episode.clinic_id, episode=episode)
-            .order_by("-performed_on", "-id").first())
+# What a later screen reads of an evaluation (lib.clinical.build_request).
+SCREENED_FIELDS = ("id", "clinic_id", "episode_id", "patient_id", "performed_on", "findings", "vitals", "screens",
+                   "irritability", "pain_nprs")
+
+
+def latest_evaluation(episode: Any, *, for_screen: bool = False) -> Evaluation | None:
+    """The episode's most recent evaluation (signed or draft): the facts today's screen starts from.
+
+    ``for_screen`` reads only what the screen uses (a visit's save does not need the whole record).
+    """
+    evaluations = Evaluation.objects.filter(clinic_id=episode.clinic_id, episode=episode)
+    if for_screen:
+        evaluations = evaluations.only(*SCREENED_FIELDS)
+    return evaluations.order_by("-performed_on", "-id").first()
 
 def check_can_write(actor: Actor) -> None:
     if not actor.can(CLINICAL_WRITE):
@@ -56,8 +75,96 @@ def screen_stored(evaluation: Evaluation) -> dict[str, Any]:
     return run_plan(evaluation.clinic, request)
 
 
-def do_create_evaluation(actor: Actor, patient: Patient, episode: Episode, fields: Mapping[str, Any],
-                         screen: Mapping[str, Any]) -> Evaluation:
+@dataclass(frozen=True)
+class EvaluationInput:
+    """An evaluation as typed, in the shapes it is stored in (see ``models``); rows already validated.
+
+    ``rom`` rows are ``{"joint", "motion", "side"?, "degrees"}``: the percent of normal is the core's,
+    added by :func:`check_evaluation`.
+    """
+
+    performed_on: dt.date
+    chief_complaint: str = ""
+    history: str = ""
+    patient_goals: str = ""
+    posture_findings: list[str] = field(default_factory=list)
+    posture_notes: str = ""
+    rom: list[dict[str, Any]] = field(default_factory=list)
+    pain_nprs: int | None = None
+    pain_map: list[dict[str, Any]] = field(default_factory=list)
+    palpation: list[dict[str, Any]] = field(default_factory=list)
+    palpation_notes: str = ""
+    irritability: str = ""
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    vitals: dict[str, Any] = field(default_factory=dict)
+    screens: dict[str, Any] = field(default_factory=dict)
+    complexity: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EvaluationCheck:
+    """What saving the typed evaluation would store, and the core's screen of it.
+
+    ``error`` is the core's refusal of a typed fact (a temperature of 80 °C, a paired region without
+    a side), with the path of the fact in the request; nothing can be saved then.
+    """
+
+    fields: dict[str, Any]
+    screen: dict[str, Any] | None
+    error: InputError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _rom_with_percent(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each measured range with the core's percent of normal (None where the motion has no arc)."""
+    reference = str(rom_reference().code)
+    out = []
+    for row in rows:
+        try:
+            percent: float | None = round(percent_of_normal(row["joint"], row["motion"], row["degrees"]), 1)
+        except InputError:
+            percent = None  # e.g. knee extension: normal is 0 degrees, the shortfall is the measure
+        out.append({**row, "percent_of_normal": percent, "reference": reference})
+    return out
+
+
+def _suggested_code(complexity: Mapping[str, Any]) -> str:
+    if set(complexity) != {"history", "examination", "presentation", "decision"}:
+        return ""  # a draft may hold only some of the four components
+    try:
+        return assess_evaluation(**complexity).code
+    except InputError:
+        return ""
+
+
+def check_evaluation(actor: Actor, patient: Patient, episode: Episode, typed: EvaluationInput) -> EvaluationCheck:
+    """Complete the typed evaluation with what the core derives from it and screen it, once."""
+    fields = dataclasses.asdict(typed)
+    fields["rom"] = _rom_with_percent(typed.rom)
+    fields["suggested_code"] = _suggested_code(typed.complexity)
+    request = build_request(patient, episode, on=typed.performed_on, evaluation=Evaluation(**fields))
+    try:
+        return EvaluationCheck(fields, run_plan(actor.clinic, request))
+    except InputError as error:
+        return EvaluationCheck(fields, None, error)
+
+
+def do_save_evaluation(actor: Actor, patient: Patient, episode: Episode, checked: EvaluationCheck,
+                       evaluation: Evaluation | None = None, submitted_version: Any = None) -> Evaluation:
+    """Write what ``check_evaluation`` checked: a new evaluation, or edits to ``evaluation`` made from
+    ``submitted_version`` (StaleEdit if someone saved since, 403 once signed)."""
+    if checked.screen is None:
+        raise ValueError("an evaluation the core refused cannot be saved; show checked.error instead")
+    if evaluation is None:
+        return _create(actor, patient, episode, checked.fields, checked.screen)
+    return _update(actor, evaluation, checked.fields, checked.screen, submitted_version)
+
+
+def _create(actor: Actor, patient: Patient, episode: Episode, fields: Mapping[str, Any],
+            screen: Mapping[str, Any]) -> Evaluation:
     check_can_write(actor)
     with transaction.atomic():
         evaluation = Evaluation(clinic=actor.clinic, patient=patient, episode=episode, therapist=actor.user,
@@ -69,9 +176,8 @@ def do_create_evaluation(actor: Actor, patient: Patient, episode: Episode, field
     return evaluation
 
 
-def do_update_evaluation(actor: Actor, evaluation: Evaluation, fields: Mapping[str, Any], screen: Mapping[str, Any],
-                         submitted_version: Any) -> Evaluation:
-    """Save edits made from ``submitted_version``; StaleEdit if someone saved since, 403 once signed."""
+def _update(actor: Actor, evaluation: Evaluation, fields: Mapping[str, Any], screen: Mapping[str, Any],
+            submitted_version: Any) -> Evaluation:
     check_can_write(actor)
     with transaction.atomic():
         current = Evaluation.objects.select_for_update(no_key=True).get(pk=evaluation.pk, clinic_id=evaluation.clinic_id)

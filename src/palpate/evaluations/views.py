@@ -16,13 +16,15 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from palpate.audit.models import AuditEvent
 from palpate.audit.services import record_read
+from palpate.clinics.http import AuthenticatedHttpRequest
 from palpate.clinics.roles import CLINICAL_VIEW, CLINICAL_WRITE, NOTE_SIGN
 from palpate.core.billing import assess_evaluation
 from palpate.core.errors import InputError
@@ -36,21 +38,18 @@ from palpate.evaluations.forms import (
     EvaluationEditor,
     assess_typed_complexity,
     blank_row,
-    body_region_choices,
-    findings_by_code,
     ottawa_label,
 )
 from palpate.evaluations.models import Evaluation, Referral, ReferralStatus
 from palpate.evaluations.referrals import letter_context
+from palpate.lib.bodychart import marks_from_pain_map
+from palpate.lib.decorators import client_ip, member_required
+from palpate.lib.pdf import pdf_response, render_pdf
+from palpate.lib.records import SignedAndLocked, StaleEdit, check_editable
+from palpate.lib.vocabulary import findings_by_code, paired_regions, region_choices, region_groups
 from palpate.patients.access import access_episode, access_patient
 from palpate.patients.models import Episode, Patient
-from palpate.patients.vocab import paired_regions, region_groups
-from palpate.web.bodychart import marks_from_pain_map
-from palpate.web.decorators import client_ip, member_required
-from palpate.web.pdf import pdf_response, render_pdf
-from palpate.web.records import SignedAndLocked, StaleEdit, check_editable
 
-READ_METHODS = ("GET", "HEAD")
 MAX_ROWS = 60
 
 
@@ -77,7 +76,7 @@ def _lower_limb(episode: Episode) -> bool:
 # --- the evaluation page -------------------------------------------------------------------------
 
 
-def _form_context(request: HttpRequest, patient: Patient, episode: Episode, editor: EvaluationEditor,
+def _form_context(request: AuthenticatedHttpRequest, patient: Patient, episode: Episode, editor: EvaluationEditor,
                   evaluation: Evaluation | None, **extra: Any) -> dict[str, Any]:
     main = editor.main
     if main.is_bound:
@@ -103,7 +102,7 @@ def _form_context(request: HttpRequest, patient: Patient, episode: Episode, edit
         "complexity_fields": [main[name] for name in COMPLEXITY_FIELDS.values()],
         "assessment": editor.assessment or _stored_assessment(evaluation, main),
         "pain_marks": marks_from_pain_map(pain_rows or []),
-        "region_codes": [code for code, _ in body_region_choices()], "paired": sorted(paired_regions()),
+        "region_codes": [code for code, _ in region_choices()], "paired": sorted(paired_regions()),
         "check_url": reverse("evaluations:check", args=[patient.pk, episode.pk]),
         "rom_reference_name": rom_reference().name,
         **extra,
@@ -127,7 +126,7 @@ def evaluation_assessment(evaluation: Evaluation) -> Any:
         return None
 
 
-def _render_form(request: HttpRequest, patient: Patient, episode: Episode, editor: EvaluationEditor,
+def _render_form(request: AuthenticatedHttpRequest, patient: Patient, episode: Episode, editor: EvaluationEditor,
                  evaluation: Evaluation | None, status: int = 200, **extra: Any) -> HttpResponse:
     context = _form_context(request, patient, episode, editor, evaluation, **extra)
     return render(request, "evaluations/form.html", context, status=status)
@@ -157,8 +156,8 @@ def _differences(fresh: Evaluation, fields: dict[str, Any]) -> list[str]:
             if getattr(fresh, name) != value]
 
 
-def _submit(request: HttpRequest, patient: Patient, episode: Episode, evaluation: Evaluation | None) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def _submit(request: AuthenticatedHttpRequest, patient: Patient, episode: Episode, evaluation: Evaluation | None) -> HttpResponse:
+    actor = request.actor
     data = request.POST
     if evaluation is not None and evaluation.is_signed:
         # Signed while this form was open: refuse, but give back everything typed to copy from.
@@ -169,17 +168,16 @@ def _submit(request: HttpRequest, patient: Patient, episode: Episode, evaluation
         editor = EvaluationEditor(_with_extra_row(data, add), evaluation=evaluation)
         return _render_form(request, patient, episode, editor, evaluation, focus_table=add)
     editor = EvaluationEditor(data, evaluation=evaluation)
-    result = editor.screen(actor.clinic, patient, episode) if editor.is_valid() else None
-    if result is None:
+    if not editor.is_valid():
         return _render_form(request, patient, episode, editor, evaluation)
-    fields, screen = result
+    checked = services.check_evaluation(actor, patient, episode, editor.typed())
+    if checked.error is not None:
+        editor.place_error(checked.error)  # on the field the refused fact was typed in
+        return _render_form(request, patient, episode, editor, evaluation)
     if "check" in data:
-        return _render_form(request, patient, episode, editor, evaluation, screen=screen, checked=True)
+        return _render_form(request, patient, episode, editor, evaluation, screen=checked.screen, checked=True)
     try:
-        if evaluation is None:
-            saved = services.do_create_evaluation(actor, patient, episode, fields, screen)
-        else:
-            saved = services.do_update_evaluation(actor, evaluation, fields, screen, data.get("version"))
+        saved = services.do_save_evaluation(actor, patient, episode, checked, evaluation, data.get("version"))
     except SignedAndLocked as locked:
         return _render_form(request, patient, episode, editor, evaluation, status=403, locked=str(locked))
     except StaleEdit as stale:
@@ -190,7 +188,8 @@ def _submit(request: HttpRequest, patient: Patient, episode: Episode, evaluation
         editor = EvaluationEditor(retry, evaluation=fresh)
         editor.is_valid()
         return _render_form(request, patient, episode, editor, fresh, status=409, stale={
-            "event": _last_saved_by(fresh), "differences": _differences(fresh, fields), "signed": fresh.is_signed,
+            "event": _last_saved_by(fresh), "differences": _differences(fresh, checked.fields),
+            "signed": fresh.is_signed,
         })
     messages.success(request, _saved_message(saved))
     return redirect("evaluations:detail", pk=patient.pk, evaluation_pk=saved.pk)
@@ -208,8 +207,8 @@ def _saved_message(evaluation: Evaluation) -> str:
 
 
 @member_required(CLINICAL_WRITE)
-def evaluation_create(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def evaluation_create(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) -> HttpResponse:
+    actor = request.actor
     patient = access_patient(actor, pk)
     episode = access_episode(actor, patient, episode_pk)
     if request.method == "POST":
@@ -219,8 +218,8 @@ def evaluation_create(request: HttpRequest, pk: int, episode_pk: int) -> HttpRes
 
 
 @member_required(CLINICAL_WRITE)
-def evaluation_edit(request: HttpRequest, pk: int, evaluation_pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def evaluation_edit(request: AuthenticatedHttpRequest, pk: int, evaluation_pk: int) -> HttpResponse:
+    actor = request.actor
     patient = access_patient(actor, pk)
     evaluation = _evaluation(patient, evaluation_pk)
     if request.method == "POST":
@@ -233,9 +232,9 @@ def evaluation_edit(request: HttpRequest, pk: int, evaluation_pk: int) -> HttpRe
 
 
 @member_required(CLINICAL_WRITE)
-def evaluation_check(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse:
+def evaluation_check(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) -> HttpResponse:
     """The screen on what is typed now, saved nowhere (htmx partial behind "Check safety")."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     patient = access_patient(actor, pk)
     episode = access_episode(actor, patient, episode_pk)
     data = request.POST if request.method == "POST" else request.GET
@@ -246,19 +245,21 @@ def evaluation_check(request: HttpRequest, pk: int, episode_pk: int) -> HttpResp
                                "assessment": None, "checked": True}
     if data:
         editor = EvaluationEditor(data)
-        result = editor.screen(actor.clinic, patient, episode) if editor.is_valid() else None
+        checked = services.check_evaluation(actor, patient, episode, editor.typed()) if editor.is_valid() else None
         context["assessment"] = editor.assessment
-        if result is None:
+        if checked is not None and checked.error is not None:
+            editor.place_error(checked.error)
+        if checked is None or checked.error is not None:
             context["errors"] = editor.error_links()
         else:
-            context["screen"] = result[1]
+            context["screen"] = checked.screen
     return render(request, "evaluations/_check.html", context)
 
 
 @member_required(CLINICAL_WRITE)
-def evaluation_row(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+def evaluation_row(request: AuthenticatedHttpRequest, pk: int, kind: str) -> HttpResponse:
     """One blank row of a table (htmx "Add a row"; the body chart pre-fills region and side)."""
-    patient = access_patient(request.actor, pk)  # type: ignore[attr-defined]
+    patient = access_patient(request.actor, pk)
     if kind not in ROW_FORMS:
         raise Http404("No such table")
     try:
@@ -268,7 +269,7 @@ def evaluation_row(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     index = max(0, min(index, MAX_ROWS - 1))
     initial = {}
     region, side = request.GET.get("region", ""), request.GET.get("side", "")
-    if region in dict(body_region_choices()):
+    if region in dict(region_choices()):
         initial["region"] = region
         if side in ("left", "right") and region in paired_regions():
             initial["side"] = side
@@ -285,12 +286,14 @@ def evaluation_row(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 
 
 @member_required(CLINICAL_VIEW)
-def evaluation_detail(request: HttpRequest, pk: int, evaluation_pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
-    patient = access_patient(actor, pk)
-    evaluation = _evaluation(patient, evaluation_pk)
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+def evaluation_detail(request: AuthenticatedHttpRequest, pk: int, evaluation_pk: int) -> HttpResponse:
+    patient = access_patient(request.actor, pk)
+    return _evaluation_detail(request, patient, _evaluation(patient, evaluation_pk))
+
+
+@require_safe  # after the patient door: another clinic's patient is a 404 whatever the method
+def _evaluation_detail(request: AuthenticatedHttpRequest, patient: Patient, evaluation: Evaluation) -> HttpResponse:
+    actor = request.actor
     record_read(actor, "evaluation.view", patient_id=patient.pk, obj=evaluation, ip_address=client_ip(request))
     referrals = list(Referral.objects.filter(clinic_id=patient.clinic_id, evaluation=evaluation)
                      .select_related("raised_by").order_by("raised_on", "id"))
@@ -302,9 +305,9 @@ def evaluation_detail(request: HttpRequest, pk: int, evaluation_pk: int) -> Http
 
 
 @member_required(CLINICAL_WRITE)
-def evaluation_sign(request: HttpRequest, pk: int, evaluation_pk: int) -> HttpResponse:
+def evaluation_sign(request: AuthenticatedHttpRequest, pk: int, evaluation_pk: int) -> HttpResponse:
     """Review, then sign and lock (NOTE_SIGN). Assistants see the review and who may sign."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     patient = access_patient(actor, pk)
     evaluation = _evaluation(patient, evaluation_pk)
     error = ""
@@ -343,11 +346,13 @@ def evaluation_sign(request: HttpRequest, pk: int, evaluation_pk: int) -> HttpRe
 
 
 @member_required(CLINICAL_VIEW)
-def referral_list(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
-    patient = access_patient(actor, pk)
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+def referral_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _referral_list(request, access_patient(request.actor, pk))
+
+
+@require_safe  # after the patient door: another clinic's patient is a 404 whatever the method
+def _referral_list(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
+    actor = request.actor
     referrals = list(Referral.objects.filter(clinic_id=patient.clinic_id, patient=patient)
                      .select_related("episode", "raised_by"))
     record_read(actor, "referral.list", patient_id=patient.pk, ip_address=client_ip(request))
@@ -355,31 +360,35 @@ def referral_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @member_required(CLINICAL_VIEW)
-def referral_letter(request: HttpRequest, pk: int, referral_pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
-    patient = access_patient(actor, pk)
-    referral = _referral(patient, referral_pk)
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+def referral_letter(request: AuthenticatedHttpRequest, pk: int, referral_pk: int) -> HttpResponse:
+    patient = access_patient(request.actor, pk)
+    return _referral_letter(request, patient, _referral(patient, referral_pk))
+
+
+@require_safe  # after the patient door: another clinic's patient is a 404 whatever the method
+def _referral_letter(request: AuthenticatedHttpRequest, patient: Patient, referral: Referral) -> HttpResponse:
+    actor = request.actor
     record_read(actor, "referral.letter_view", patient_id=patient.pk, obj=referral, ip_address=client_ip(request))
     return render(request, "evaluations/referral_letter.html", letter_context(patient, referral, actor.clinic))
 
 
 @member_required(CLINICAL_VIEW)
-def referral_pdf(request: HttpRequest, pk: int, referral_pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
-    patient = access_patient(actor, pk)
-    referral = _referral(patient, referral_pk)
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+def referral_pdf(request: AuthenticatedHttpRequest, pk: int, referral_pk: int) -> HttpResponse:
+    patient = access_patient(request.actor, pk)
+    return _referral_pdf(request, patient, _referral(patient, referral_pk))
+
+
+@require_safe  # after the patient door: another clinic's patient is a 404 whatever the method
+def _referral_pdf(request: AuthenticatedHttpRequest, patient: Patient, referral: Referral) -> HttpResponse:
+    actor = request.actor
     record_read(actor, "referral.letter_pdf", patient_id=patient.pk, obj=referral, ip_address=client_ip(request))
     pdf = render_pdf("evaluations/referral_letter_pdf.html", letter_context(patient, referral, actor.clinic), request)
     return pdf_response(pdf, f"referral {patient.family_name} {referral.reason} {referral.raised_on}")
 
 
 @member_required(CLINICAL_WRITE)
-def referral_status(request: HttpRequest, pk: int, referral_pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def referral_status(request: AuthenticatedHttpRequest, pk: int, referral_pk: int) -> HttpResponse:
+    actor = request.actor
     patient = access_patient(actor, pk)
     referral = _referral(patient, referral_pk)
     error, status, note = "", 200, ""

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from palpate.audit.services import record_read
+from palpate.clinics.http import AuthenticatedHttpRequest
 from palpate.clinics.roles import CLINICAL_VIEW
 from palpate.core import measures
 from palpate.core.errors import InputError
+from palpate.lib.converters import PathId, QueryId
+from palpate.lib.decorators import client_ip
 from palpate.outcomes.models import OutcomeMeasurement
 from palpate.patients.access import access_patient
-from palpate.web.converters import PathId, QueryId
-from palpate.web.decorators import client_ip
 
 router = Router(tags=["outcomes"])
 
@@ -53,9 +53,9 @@ def _band(m: OutcomeMeasurement) -> str | None:
 
 
 @router.get("/patients/{patient_id}/outcomes", response={200: list[MeasurementOut], 403: ErrorOut, 404: ErrorOut})
-def list_patient_outcomes(request: HttpRequest, patient_id: PathId, episode_id: QueryId = None) -> object:
+def list_patient_outcomes(request: AuthenticatedHttpRequest, patient_id: PathId, episode_id: QueryId = None) -> object:
     """The patient's outcome measurements, oldest first, scored by the core when they were entered."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     patient = access_patient(actor, patient_id)
     if not actor.can(CLINICAL_VIEW):
         return Status(403, {"detail": "Your role in this clinic cannot read clinical records."})

@@ -12,16 +12,20 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_safe
 
 from palpate.audit.services import record_read
+from palpate.clinics.http import AuthenticatedHttpRequest
 from palpate.clinics.roles import CLINIC_MANAGE, CLINICAL_VIEW, CLINICAL_WRITE
 from palpate.core import measures
 from palpate.core.errors import InputError
+from palpate.lib.decorators import client_ip, member_required
+from palpate.lib.pdf import pdf_response, render_pdf
 from palpate.outcomes import main_measure, services
 from palpate.outcomes.charts import format_score
 from palpate.outcomes.forms import MainMeasureForm, MeasurementForm, WordingForm
@@ -30,10 +34,6 @@ from palpate.outcomes.progress import episode_progress
 from palpate.outcomes.wording import can_take_wording, clinic_instrument
 from palpate.patients.access import access_episode, access_patient
 from palpate.patients.models import Episode, Patient
-from palpate.web.decorators import client_ip, member_required
-from palpate.web.pdf import pdf_response, render_pdf
-
-READ_METHODS = ("GET", "HEAD")
 
 
 def _episode_url(patient: Patient, episode: Episode, anchor: str = "") -> str:
@@ -49,13 +49,15 @@ def _visits(episode: Episode) -> list[Any]:
 
 
 @member_required(CLINICAL_VIEW)
-def episode_outcomes(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse:
+def episode_outcomes(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) -> HttpResponse:
     """Every measure of one episode: progress signals, then a chart and table per instrument."""
-    actor = request.actor  # type: ignore[attr-defined]
-    patient = access_patient(actor, pk)
-    episode = access_episode(actor, patient, episode_pk)
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+    patient = access_patient(request.actor, pk)
+    return _episode_outcomes(request, patient, access_episode(request.actor, patient, episode_pk))
+
+
+@require_safe  # after the patient door: another clinic's patient is a 404 whatever the method
+def _episode_outcomes(request: AuthenticatedHttpRequest, patient: Patient, episode: Episode) -> HttpResponse:
+    actor = request.actor
     progress = episode_progress(episode)
     record_read(actor, "outcomes.view", patient_id=patient.pk, obj=episode, ip_address=client_ip(request))
     suggestion = main_measure.scale_label(*main_measure.suggested(episode.condition, episode.body_region))
@@ -67,8 +69,8 @@ def episode_outcomes(request: HttpRequest, pk: int, episode_pk: int) -> HttpResp
 
 
 @member_required(CLINICAL_WRITE)
-def choose_instrument(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def choose_instrument(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) -> HttpResponse:
+    actor = request.actor
     patient = access_patient(actor, pk, write=True)
     episode = access_episode(actor, patient, episode_pk, write=True)
     suggested_code, _ = main_measure.suggested(episode.condition, episode.body_region)
@@ -85,9 +87,9 @@ def choose_instrument(request: HttpRequest, pk: int, episode_pk: int) -> HttpRes
 
 
 @member_required(CLINICAL_WRITE)
-def record_measure(request: HttpRequest, pk: int, episode_pk: int, instrument: str) -> HttpResponse:
+def record_measure(request: AuthenticatedHttpRequest, pk: int, episode_pk: int, instrument: str) -> HttpResponse:
     """The questionnaire form; on save the core scores it and the episode's page shows the result."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     patient = access_patient(actor, pk, write=True)
     episode = access_episode(actor, patient, episode_pk, write=True)
     try:
@@ -140,17 +142,22 @@ def _saved_message(inst: measures.Instrument, m: OutcomeMeasurement) -> str:
 
 
 @member_required(CLINICAL_VIEW)
-def measurement_detail(request: HttpRequest, pk: int, measurement_pk: int) -> HttpResponse:
+def measurement_detail(request: AuthenticatedHttpRequest, pk: int, measurement_pk: int) -> HttpResponse:
     """One questionnaire as answered, item by item."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     patient = access_patient(actor, pk)
     try:
         measurement = (OutcomeMeasurement.objects.select_related("episode", "visit", "entered_by")
                        .get(clinic_id=patient.clinic_id, patient=patient, pk=measurement_pk))
     except OutcomeMeasurement.DoesNotExist:
         raise Http404("No such measurement") from None
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+    return _measurement_detail(request, patient, measurement)
+
+
+@require_safe
+def _measurement_detail(request: AuthenticatedHttpRequest, patient: Patient,
+                        measurement: OutcomeMeasurement) -> HttpResponse:
+    actor = request.actor
     try:
         inst = clinic_instrument(actor.clinic.pk, measurement.instrument).instrument
     except InputError:
@@ -184,8 +191,8 @@ def _answer_rows(inst: measures.Instrument, m: OutcomeMeasurement) -> list[tuple
 
 
 @member_required(CLINICAL_WRITE)
-def set_main_measure(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def set_main_measure(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) -> HttpResponse:
+    actor = request.actor
     patient = access_patient(actor, pk, write=True)
     episode = access_episode(actor, patient, episode_pk, write=True)
     suggestion = main_measure.scale_label(*main_measure.suggested(episode.condition, episode.body_region))
@@ -198,13 +205,15 @@ def set_main_measure(request: HttpRequest, pk: int, episode_pk: int) -> HttpResp
 
 
 @member_required(CLINICAL_VIEW)
-def progress_report(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse:
+def progress_report(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) -> HttpResponse:
     """The episode's progress report as a PDF: the same charts and signals as the page."""
-    actor = request.actor  # type: ignore[attr-defined]
-    patient = access_patient(actor, pk)
-    episode = access_episode(actor, patient, episode_pk)
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+    patient = access_patient(request.actor, pk)
+    return _progress_report(request, patient, access_episode(request.actor, patient, episode_pk))
+
+
+@require_safe
+def _progress_report(request: AuthenticatedHttpRequest, patient: Patient, episode: Episode) -> HttpResponse:
+    actor = request.actor
     progress = episode_progress(episode)
     pdf = render_pdf("outcomes/report_pdf.html", {
         "patient": patient, "episode": episode, "progress": progress, "printed_on": timezone.localdate(),
@@ -214,9 +223,9 @@ def progress_report(request: HttpRequest, pk: int, episode_pk: int) -> HttpRespo
 
 
 @member_required(CLINICAL_VIEW)
-def licensed_wording(request: HttpRequest, pk: int) -> HttpResponse:
+def licensed_wording(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Which questionnaires the clinic holds licensed wording for; owners load or remove it here."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     patient = access_patient(actor, pk)
     back = request.GET.get("next") or request.POST.get("next") or ""
     if not (back.startswith(f"/patients/{patient.pk}/") and url_has_allowed_host_and_scheme(back, None)):

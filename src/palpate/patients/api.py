@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import paginate
 
 from palpate.audit.services import record_read
+from palpate.clinics.http import AuthenticatedHttpRequest
+from palpate.lib.converters import PathId
+from palpate.lib.decorators import client_ip
+from palpate.lib.pagination import BoundedPagination
 from palpate.patients import services
 from palpate.patients.access import access_patient, patients_for
 from palpate.patients.forms import PatientForm
 from palpate.patients.models import Episode, Patient
-from palpate.web.converters import PathId
-from palpate.web.decorators import client_ip
-from palpate.web.pagination import BoundedPagination
+from palpate.patients.search import search
 
 router = Router(tags=["patients"])
 
@@ -68,18 +69,16 @@ class ErrorOut(Schema):
 
 @router.get("/patients", response=list[PatientOut])
 @paginate(BoundedPagination)
-def list_patients(request: HttpRequest, q: str = "") -> object:
-    actor = request.actor  # type: ignore[attr-defined]
+def list_patients(request: AuthenticatedHttpRequest, q: str = "") -> object:
+    actor = request.actor
     record_read(actor, "patient.list.api", patient_id=None, ip_address=client_ip(request), detail={"query": q})
-    patients = patients_for(actor)
-    if q:
-        patients = patients.filter(family_name__icontains=q) | patients.filter(given_name__icontains=q) | patients.filter(record_number__icontains=q)
-    return patients
+    # The same search as the patient list (palpate.patients.search).
+    return search(patients_for(actor), q)
 
 
 @router.post("/patients", response={201: PatientOut, 403: ErrorOut, 422: dict})
-def create_patient(request: HttpRequest, payload: PatientIn) -> Status:
-    actor = request.actor  # type: ignore[attr-defined]
+def create_patient(request: AuthenticatedHttpRequest, payload: PatientIn) -> Status:
+    actor = request.actor
     services.check_can_write(actor)
     form = PatientForm(payload.dict(), clinic=actor.clinic)
     if not form.is_valid():
@@ -90,16 +89,16 @@ def create_patient(request: HttpRequest, payload: PatientIn) -> Status:
 
 
 @router.get("/patients/{patient_id}", response={200: PatientOut, 404: ErrorOut})
-def get_patient(request: HttpRequest, patient_id: PathId) -> Patient:
-    actor = request.actor  # type: ignore[attr-defined]
+def get_patient(request: AuthenticatedHttpRequest, patient_id: PathId) -> Patient:
+    actor = request.actor
     patient = access_patient(actor, patient_id)
     record_read(actor, "patient.view.api", patient_id=patient.pk, obj=patient, ip_address=client_ip(request))
     return patient
 
 
 @router.get("/patients/{patient_id}/episodes", response={200: list[EpisodeOut], 404: ErrorOut})
-def list_episodes(request: HttpRequest, patient_id: PathId) -> object:
-    actor = request.actor  # type: ignore[attr-defined]
+def list_episodes(request: AuthenticatedHttpRequest, patient_id: PathId) -> object:
+    actor = request.actor
     patient = access_patient(actor, patient_id)
     record_read(actor, "episode.list.api", patient_id=patient.pk, obj=patient, ip_address=client_ip(request))
     return Episode.objects.filter(clinic_id=patient.clinic_id, patient=patient)

@@ -5,8 +5,8 @@ from typing import Any
 
 from django import forms
 
+from palpate.lib import vocabulary
 from palpate.patients.models import Episode, Patient
-from palpate.patients.vocab import condition_choices, paired_regions, region_choices
 
 
 class DateInput(forms.DateInput):
@@ -47,9 +47,7 @@ class PatientForm(forms.ModelForm):
 class EpisodeForm(forms.ModelForm):
     condition = forms.ChoiceField(choices=())
     body_region = forms.ChoiceField(label="Body region", choices=())
-    side = forms.ChoiceField(
-        choices=[("", "— (midline)"), ("left", "Left"), ("right", "Right")], required=False
-    )
+    side = forms.ChoiceField(choices=vocabulary.side_choices(), required=False)
 
     class Meta:
         model = Episode
@@ -61,8 +59,8 @@ class EpisodeForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["condition"].choices = [("", "Choose…"), *condition_choices()]
-        self.fields["body_region"].choices = [("", "Choose…"), *region_choices()]
+        self.fields["condition"].choices = vocabulary.choices("condition", vocabulary.CHOOSE)
+        self.fields["body_region"].choices = [vocabulary.CHOOSE, *vocabulary.region_choices()]
         self.fields["icd10_code"].widget.attrs["placeholder"] = "e.g. M54.50"
 
     def clean_icd10_code(self) -> str:
@@ -76,9 +74,5 @@ class EpisodeForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        region, side = data.get("body_region"), data.get("side")
-        if region in paired_regions() and not side:
-            self.add_error("side", "Choose left or right: this region is paired.")
-        if region and region not in paired_regions() and side:
-            self.add_error("side", "This region is midline; leave the side blank.")
+        vocabulary.check_side(self, data.get("body_region"), data.get("side"))
         return data

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.validators import RegexValidator
 from django.db import models
@@ -14,6 +14,10 @@ ICD10CM_VALIDATOR = RegexValidator(
     r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$",
     "Enter an ICD-10-CM code such as M54.50 or S39.012A (letter, two characters, optional dot and up to four more).",
 )
+
+
+# What a search of the patient list looks in (the front desk finds a patient by any of these).
+SEARCHED_FIELDS = ("given_name", "family_name", "record_number", "phone", "email")
 
 
 class Sex(models.TextChoices):
@@ -43,6 +47,8 @@ class Patient(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
     address = models.TextField(blank=True)
+    # What the patient search looks in (palpate.patients.search), lower-cased, kept on every save.
+    search_text = models.TextField(editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -53,10 +59,26 @@ class Patient(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["clinic", "record_number"], name="patient_unique_clinic_record_number")
         ]
-        indexes = [models.Index(fields=["clinic", "family_name", "given_name"], name="patient_clinic_name")]
+        indexes = [
+            models.Index(fields=["clinic", "family_name", "given_name"], name="patient_clinic_name"),
+            # Today's "recent patients".
+            models.Index(fields=["clinic", "updated_at"], name="patient_clinic_updated"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.family_name}, {self.given_name} ({self.record_number})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_text = self.search_text_for(self)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "search_text" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "search_text"]
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def search_text_for(patient: Patient) -> str:
+        """Names, record number, phone and email, as the search reads them (one space between)."""
+        return " ".join(str(getattr(patient, name) or "") for name in SEARCHED_FIELDS).lower()
 
     @property
     def full_name(self) -> str:

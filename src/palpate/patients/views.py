@@ -2,48 +2,42 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from palpate.audit.diff import snapshot
 from palpate.audit.services import record_read
+from palpate.clinics.http import AuthenticatedHttpRequest
 from palpate.clinics.roles import PATIENT_VIEW, PATIENT_WRITE
+from palpate.lib.decorators import client_ip, member_required
 from palpate.patients import services
 from palpate.patients.access import access_episode, access_patient, patients_for
 from palpate.patients.forms import EpisodeForm, PatientForm
 from palpate.patients.models import Episode
-from palpate.patients.vocab import label
-from palpate.web.decorators import client_ip, member_required
+from palpate.patients.search import search
 
 PAGE_SIZE = 25
 
 
 @member_required(PATIENT_VIEW)
-def patient_list(request: HttpRequest) -> HttpResponse:
+def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
-    patients = patients_for(request.actor)  # type: ignore[attr-defined]
-    if query:
-        terms = Q()
-        for word in query.split():
-            terms &= (
-                Q(given_name__icontains=word) | Q(family_name__icontains=word) | Q(record_number__icontains=word)
-                | Q(phone__icontains=word) | Q(email__icontains=word)
-            )
-        patients = patients.filter(terms)
+    # Only what the list shows: a clinic may hold tens of thousands of patients.
+    patients = search(patients_for(request.actor), query).only(
+        "id", "clinic_id", "family_name", "given_name", "record_number", "date_of_birth", "phone")
     page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
     # Names on a list are patient data too: who searched for what, and which ids were shown.
-    record_read(request.actor, "patient.list", patient_id=None, ip_address=client_ip(request),  # type: ignore[attr-defined]
+    record_read(request.actor, "patient.list", patient_id=None, ip_address=client_ip(request),
                 detail={"query": query, "page": page.number, "shown": [p.pk for p in page.object_list]})
     context = {"page": page, "query": query}
-    template = "patients/list.html#results" if request.htmx else "patients/list.html"  # type: ignore[attr-defined]
+    template = "patients/list.html#results" if request.htmx else "patients/list.html"
     return render(request, template, context)
 
 
 @member_required(PATIENT_WRITE)
-def patient_create(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def patient_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    actor = request.actor
     form = PatientForm(request.POST or None, clinic=actor.clinic)
     if request.method == "POST" and form.is_valid():
         patient = services.do_create_patient(actor, form.save(commit=False))
@@ -53,17 +47,17 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 
 @member_required(PATIENT_VIEW)
-def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def patient_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor
     patient = access_patient(actor, pk)
     record_read(actor, "patient.view", patient_id=patient.pk, obj=patient, ip_address=client_ip(request))
     episodes = Episode.objects.filter(clinic_id=patient.clinic_id, patient=patient)
-    return render(request, "patients/detail.html", {"patient": patient, "episodes": episodes, "label": label})
+    return render(request, "patients/detail.html", {"patient": patient, "episodes": episodes})
 
 
 @member_required(PATIENT_WRITE)
-def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def patient_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor
     patient = access_patient(actor, pk, write=True)
     before = snapshot(patient)
     form = PatientForm(request.POST or None, instance=patient, clinic=actor.clinic)
@@ -75,8 +69,8 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @member_required(PATIENT_WRITE)
-def episode_create(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def episode_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor
     patient = access_patient(actor, pk, write=True)
     form = EpisodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -87,8 +81,8 @@ def episode_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @member_required(PATIENT_WRITE)
-def episode_edit(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def episode_edit(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) -> HttpResponse:
+    actor = request.actor
     patient = access_patient(actor, pk, write=True)
     episode = access_episode(actor, patient, episode_pk, write=True)
     before = snapshot(episode)

@@ -19,6 +19,10 @@ RECERTIFY_MAX_DAYS = 90
 # review (planning-policy.md §4 prompts a re-evaluation when progress stalls).
 REEVALUATE_AFTER_DAYS = 30
 
+# How far ahead the chart and the start page warn that a re-certification or re-evaluation is due
+# (product policy: two weeks leaves time to book the re-evaluation visit).
+LOOKAHEAD_DAYS = 14
+
 # How many visits a week and how many weeks a plan may name (form limits, policy).
 MAX_FREQUENCY_PER_WEEK = 7
 MAX_DURATION_WEEKS = 52

@@ -12,17 +12,18 @@ from typing import Any
 
 from palpate.clinics.actor import Actor
 from palpate.clinics.roles import NOTE_SIGN, SAFETY_OVERRIDE
-from palpate.patients.vocab import paired_regions, region_groups
-from palpate.plans import certification, choices, safety, services
+from palpate.core import safety
+from palpate.core.kb.clinical import WHOLE_BODY
+from palpate.lib.bodychart import Mark, marks_from_restrictions
+from palpate.lib.vocabulary import exercise_library, label, paired_regions, region_groups, where
+from palpate.plans import certification
 from palpate.plans.models import PlanOfCare
-from palpate.web.bodychart import Mark, marks_from_restrictions
 
 SESSION_WORDS = {
     "proceed": "Proceed: no restriction changed the suggested work.",
     "modify": "Modify: restrictions changed what would otherwise be done (see below).",
     "hold": "Hold: no soft-tissue work. The screen found a reason to stop; see the referrals.",
 }
-URGENCY_WORDS = {"emergency": "Emergency", "same_day": "Same day", "routine": "Routine"}
 
 
 def restriction_rows(restrictions: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -32,8 +33,8 @@ def restriction_rows(restrictions: list[Mapping[str, Any]]) -> list[dict[str, An
 
 
 def referral_rows(output: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [{"reason": safety.words(r.get("reason")).capitalize(), "urgency": r.get("urgency", ""),
-             "urgency_text": URGENCY_WORDS.get(str(r.get("urgency")), safety.words(r.get("urgency"))),
+    return [{"reason": label(r.get("reason"), "referral_reason"), "urgency": r.get("urgency", ""),
+             "urgency_text": label(r.get("urgency"), "urgency"),
              "detail": r.get("detail", ""), "sources": list(r.get("sources") or [])}
             for r in output.get("referrals") or []]
 
@@ -44,8 +45,8 @@ def chart_marks(restrictions: list[Mapping[str, Any]], items: list[Mapping[str, 
     marks = marks_from_restrictions(restrictions, region_groups(), set(paired_regions()))
     for item in items:
         key = (str(item.get("region")), str(item.get("side") or ""))
-        label = f"planned: {safety.technique_label(str(item.get('technique'))).lower()}, {item.get('pressure')}"
-        marks.setdefault(key, []).append(Mark("planned", label))
+        text = f"planned: {label(item.get('technique'), 'technique').lower()}, {item.get('pressure')}"
+        marks.setdefault(key, []).append(Mark("planned", text))
     return marks
 
 
@@ -67,17 +68,17 @@ def screen_context(output: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def item_rows(plan: PlanOfCare) -> list[dict[str, Any]]:
-    reasons = {safety.item_key(o.get("item") or {}): o for o in plan.overrides}
-    return [{**item, "technique_label": safety.technique_label(str(item.get("technique"))),
-             "place": safety.place(str(item.get("region")), item.get("side")),
-             "for_label": safety.words(item.get("for")),
+    reasons = {safety.item_key(o["item"]): o for o in plan.overrides if o.get("item")}
+    return [{**item, "technique_label": label(item.get("technique"), "technique"),
+             "place": where(str(item.get("region") or WHOLE_BODY), item.get("side")),
+             "for_label": label(item.get("for"), "condition"),
              "override": reasons.get(safety.item_key(item))} for item in plan.items]
 
 
 def override_rows(plan: PlanOfCare) -> list[dict[str, Any]]:
     return [{"restriction": safety.describe_restriction(o.get("restriction") or {}),
-             "item": safety.describe_item(o.get("item") or {}), "reason": o.get("reason", ""),
-             "by": o.get("by", ""), "at": _when(o.get("at"))} for o in plan.overrides]
+             "item": safety.describe_item(o["item"]), "reason": o.get("reason", ""),
+             "by": o.get("by", ""), "at": _when(o.get("at"))} for o in plan.overrides if o.get("item")]
 
 
 def _when(value: object) -> str:
@@ -94,12 +95,12 @@ def goal_rows(plan: PlanOfCare) -> list[dict[str, Any]]:
 
 
 def home_rows(plan: PlanOfCare) -> list[dict[str, Any]]:
-    return [{**h, "name": h.get("name") or choices.exercises().get(str(h.get("exercise")), {}).get("name", "")}
+    return [{**h, "name": h.get("name") or exercise_library().get(str(h.get("exercise")), {}).get("name", "")}
             for h in plan.home_program]
 
 
 def plan_context(plan: PlanOfCare) -> dict[str, Any]:
-    output = plan.engine_output or {}
+    output = plan.screen_result or {}
     return {
         **screen_context(output),
         "item_rows": item_rows(plan),
@@ -114,15 +115,15 @@ def plan_context(plan: PlanOfCare) -> dict[str, Any]:
 
 
 def edit_context(plan: PlanOfCare, actor: Actor) -> dict[str, Any]:
-    output = plan.engine_output or {}
+    output = plan.screen_result or {}
     return {
         **screen_context(output),
         "plan_marks": chart_marks(list(output.get("restrictions") or []), plan.items),
         "can_override": actor.can(SAFETY_OVERRIDE),
         "can_sign": actor.can(NOTE_SIGN),
-        "exercise_library": choices.exercises(),
+        "exercise_library": exercise_library(),
         "patient_goals": getattr(plan.evaluation, "patient_goals", "") if plan.evaluation_id else "",
-        "min_reason": services.MIN_OVERRIDE_REASON,
+        "min_reason": safety.OVERRIDE_REASON_MIN_CHARS,
     }
 
 

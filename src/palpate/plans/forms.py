@@ -18,11 +18,14 @@ from django import forms
 from django.forms import formset_factory
 
 from palpate.clinics.actor import Actor
-from palpate.plans import choices, safety, services
+from palpate.core import safety
+from palpate.lib import vocabulary
+from palpate.plans import services
 from palpate.plans.certification import MAX_DURATION_WEEKS, MAX_FREQUENCY_PER_WEEK
 from palpate.plans.models import PlanOfCare
 
 MAX_ROWS = {"goals": 12, "items": 30, "home": 12}
+TERM_CHOICES = [("short", "Short-term"), ("long", "Long-term")]
 MAX_MINUTES_PER_ITEM = 60
 
 
@@ -54,7 +57,7 @@ class PlanForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["complementary"].choices = choices.therapy_choices()
+        self.fields["complementary"].choices = vocabulary.choices("therapy")
 
 
 class RowForm(forms.Form):
@@ -76,7 +79,7 @@ class RowForm(forms.Form):
 class GoalForm(RowForm):
     ignore_when_blank = ("term",)
 
-    term = forms.ChoiceField(label="Term", choices=choices.TERM_CHOICES)
+    term = forms.ChoiceField(label="Term", choices=TERM_CHOICES)
     text = forms.CharField(
         label="Functional goal", max_length=400,
         widget=forms.TextInput(attrs={"placeholder": "e.g. Sit through a 2-hour drive with pain 2/10 or less"}),
@@ -91,7 +94,7 @@ class ItemForm(RowForm):
 
     technique = forms.ChoiceField(label="Technique")
     region = forms.ChoiceField(label="Region")
-    side = forms.ChoiceField(label="Side", choices=choices.SIDE_CHOICES, required=False)
+    side = forms.ChoiceField(label="Side", choices=vocabulary.side_choices(), required=False)
     pressure = forms.ChoiceField(label="Pressure")
     minutes = forms.IntegerField(label="Minutes", min_value=1, max_value=MAX_MINUTES_PER_ITEM,
                                  widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
@@ -104,18 +107,16 @@ class ItemForm(RowForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["technique"].choices = [("", "Choose…"), *choices.technique_choices()]
-        self.fields["region"].choices = [("", "Choose…"), *choices.region_choices()]
-        self.fields["pressure"].choices = [("", "Choose…"), *choices.pressure_choices()]
+        self.fields["technique"].choices = vocabulary.choices("technique", vocabulary.CHOOSE)
+        self.fields["region"].choices = [vocabulary.CHOOSE, *vocabulary.region_choices()]
+        self.fields["pressure"].choices = vocabulary.pressure_choices()
         self.broken: list[dict[str, Any]] = []
+        # An override is offered only where the rule allows one (core.safety.may_override).
+        self.overridable = False
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        region, side = data.get("region"), data.get("side")
-        if region and choices.is_paired(region) and not side:
-            self.add_error("side", "Choose left or right: this region is paired.")
-        if region and not choices.is_paired(region) and side:
-            self.add_error("side", "This region is midline; leave the side blank.")
+        vocabulary.check_side(self, data.get("region"), data.get("side"))
         return data
 
 
@@ -123,7 +124,7 @@ class HomeExerciseForm(RowForm):
     ignore_when_blank = ("side",)
 
     exercise = forms.ChoiceField(label="Exercise")
-    side = forms.ChoiceField(label="Side", choices=choices.SIDE_CHOICES, required=False)
+    side = forms.ChoiceField(label="Side", choices=vocabulary.side_choices(), required=False)
     dose = forms.CharField(label="Dose", required=False, max_length=200,
                            help_text="Blank: the library's dose.")
     instructions = forms.CharField(label="Plain instructions for the patient", required=False, max_length=1500,
@@ -131,11 +132,11 @@ class HomeExerciseForm(RowForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["exercise"].choices = [("", "Choose…"), *choices.exercise_choices()]
+        self.fields["exercise"].choices = [vocabulary.CHOOSE, *vocabulary.exercise_choices()]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        library = choices.exercises().get(data.get("exercise") or "")
+        library = vocabulary.exercise_library().get(data.get("exercise") or "")
         if library:
             # The library's words fill what the therapist left blank (what the patient will read).
             data["dose"] = (data.get("dose") or "").strip() or library["dose"]
@@ -172,7 +173,7 @@ class ItemFormSet(RowFormSet):
     actor: Actor
 
     def clean(self) -> None:
-        suggestions = self.plan.engine_output.get("plan") or []
+        suggestions = self.plan.screen_result.get("plan") or []
         for form in self.filled():
             if form.errors:
                 continue
@@ -184,6 +185,7 @@ class ItemFormSet(RowFormSet):
             if problem is None:
                 continue
             form.broken = problem.restrictions
+            form.overridable = problem.can_override
             form.add_error("override_reason" if problem.can_override else None, problem.message)
 
 
@@ -238,9 +240,9 @@ class PlanEditor:
             self.home = HomeFormSetClass(initial=initial["home"], prefix="home")
         self.items.plan = plan
         self.items.actor = actor
-        self.suggestions = list(plan.engine_output.get("plan") or [])
+        self.suggestions = list(plan.screen_result.get("plan") or [])
         self.added = ""  # which rows just got a blank row (the page focuses it)
-        self.suggested_therapies = {c["therapy"]: c for c in plan.engine_output.get("complementary") or []}
+        self.suggested_therapies = {c["therapy"]: c for c in plan.screen_result.get("complementary") or []}
 
     # -- saving ---------------------------------------------------------------------------------
 
@@ -325,10 +327,10 @@ class PlanEditor:
     def therapy_rows(self) -> list[dict[str, Any]]:
         selected = {str(v) for v in (self.form["complementary"].value() or [])}
         rows = []
-        for index, (code, label) in enumerate(choices.therapy_choices()):
+        for index, (code, label) in enumerate(vocabulary.choices("therapy")):
             suggested = self.suggested_therapies.get(code)
             rows.append({"code": code, "label": label, "checked": code in selected, "suggested": suggested,
-                         "why": (suggested or choices.therapy(code))["why"], "id": f"id_complementary_{index}"})
+                         "why": (suggested or services.therapy_entry(code))["why"], "id": f"id_complementary_{index}"})
         return rows
 
 

@@ -3,10 +3,10 @@
 - ``goals``: ``[{"term": "short"|"long", "text", "target_date"?}]``
 - ``items``: the accepted soft-tissue items ``[{"technique", "region", "side"?, "pressure", "minutes",
   "for", "rationale", "evidence": [...], "cpt", "origin": "engine"|"edited"|"added", "suggestion"?,
-  "note"?}]``; ``suggestion`` is the item's position in ``engine_output["plan"]`` when it started as one
+  "note"?}]``; ``suggestion`` is the item's position in ``screen_result["plan"]`` when it started as one
 - ``complementary``: ``[{"therapy", "label", "why", "cpt"?, "origin"}]``; ``home_program``:
   ``[{"exercise", "name", "side"?, "dose", "instructions", "origin"}]``
-- ``engine_output``: the core's full plan answer the suggestions came from (``kb_version`` inside), plus
+- ``screen_result``: the core's full plan answer the suggestions came from (``kb_version`` inside), plus
   ``request`` (what the engine was asked) and ``ran_on``; its ``restrictions`` are what every item is
   checked against for as long as the plan lives
 - ``overrides``: safety restrictions the therapist overrode ``[{"restriction": {...}, "item": {...},
@@ -23,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from palpate.web.models_common import SignedRecord
+from palpate.lib.models_common import SignedRecord
 
 
 class PlanOfCare(SignedRecord):
@@ -39,7 +39,7 @@ class PlanOfCare(SignedRecord):
     items = models.JSONField(default=list, blank=True)
     complementary = models.JSONField(default=list, blank=True)
     home_program = models.JSONField(default=list, blank=True)
-    engine_output = models.JSONField(default=dict, blank=True)
+    screen_result = models.JSONField(default=dict, blank=True)
     overrides = models.JSONField(default=list, blank=True)
     recertify_by = models.DateField(null=True, blank=True)
     reevaluate_by = models.DateField(null=True, blank=True)
@@ -47,7 +47,12 @@ class PlanOfCare(SignedRecord):
 
     class Meta:
         ordering = ["-start_date", "-id"]
-        indexes = [models.Index(fields=["clinic", "episode", "status"], name="plan_clinic_episode")]
+        indexes = [
+            models.Index(fields=["clinic", "episode", "status"], name="plan_clinic_episode"),
+            # Today's re-evaluations and re-certifications due, in date order.
+            models.Index(fields=["clinic", "status", "reevaluate_by"], name="plan_clinic_reevaluate"),
+            models.Index(fields=["clinic", "status", "recertify_by"], name="plan_clinic_recertify"),
+        ]
 
     def __str__(self) -> str:
         if self.start_date:
@@ -65,8 +70,8 @@ class PlanOfCare(SignedRecord):
     @property
     def session(self) -> str:
         """The engine's session verdict when the plan was started: proceed, modify or hold."""
-        return str(self.engine_output.get("session") or "")
+        return str(self.screen_result.get("session") or "")
 
     @property
     def restrictions(self) -> list[dict[str, Any]]:
-        return list(self.engine_output.get("restrictions") or [])
+        return list(self.screen_result.get("restrictions") or [])

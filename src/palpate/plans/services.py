@@ -20,17 +20,18 @@ from django.utils import timezone
 from palpate.audit.services import record_event
 from palpate.clinics.actor import Actor
 from palpate.clinics.roles import CLINICAL_WRITE, NOTE_SIGN, SAFETY_OVERRIDE
+from palpate.core import safety
+from palpate.core.billing import billing_code
+from palpate.core.errors import InputError
+from palpate.core.kb.clinical import knowledge_base
 from palpate.evaluations.services import latest_evaluation
+from palpate.lib.clinical import build_request, run_plan
+from palpate.lib.models_common import RecordStatus, sign_record
+from palpate.lib.records import SignedAndLocked, check_editable, claim_version
+from palpate.lib.vocabulary import exercise_library, label
 from palpate.patients.models import Episode, EpisodeStatus, Patient
-from palpate.plans import certification, choices, safety
+from palpate.plans import certification
 from palpate.plans.models import PlanOfCare
-from palpate.web.engine import build_request, run_plan
-from palpate.web.models_common import RecordStatus, sign_record
-from palpate.web.records import SignedAndLocked, check_editable, claim_version
-
-# The reason a therapist gives for overriding a safety restriction must say something: a word or
-# two ("ok", "fine") is not a clinical reason (policy).
-MIN_OVERRIDE_REASON = 10
 
 PLAN_FIELDS = ["start_date", "frequency_per_week", "duration_weeks", "goals", "items", "complementary",
                "home_program", "overrides"]
@@ -76,7 +77,7 @@ def open_draft(episode: Episode) -> PlanOfCare | None:
 class Suggestions:
     """What the clinical core proposes for an episode today, and the evaluation it read."""
 
-    engine_output: dict[str, Any]
+    screen_result: dict[str, Any]
     evaluation: Any
 
 
@@ -108,7 +109,7 @@ def item_from_form(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def complete_item(plan: PlanOfCare, typed: Mapping[str, Any], condition: str) -> dict[str, Any]:
     """A typed item with why it is there: the engine's rationale and evidence, or the therapist's own."""
-    suggestions = plan.engine_output.get("plan") or []
+    suggestions = plan.screen_result.get("plan") or []
     index = typed.get("suggestion")
     base = {k: typed[k] for k in ("technique", "region", "side", "pressure", "minutes")}
     note = typed.get("note") or ""
@@ -118,11 +119,11 @@ def complete_item(plan: PlanOfCare, typed: Mapping[str, Any], condition: str) ->
         item = {**base, "for": suggested.get("for", condition), "rationale": suggested.get("rationale", ""),
                 "evidence": list(suggested.get("evidence") or []),
                 "cpt": suggested.get("cpt") if base["technique"] == suggested.get("technique") else
-                choices.cpt_for(str(base["technique"])),
+                billing_code(str(base["technique"])) or "",
                 "origin": "engine" if unchanged else "edited", "suggestion": index}
     else:
         item = {**base, "for": condition, "rationale": "Added by the therapist.", "evidence": [],
-                "cpt": choices.cpt_for(str(base["technique"])), "origin": "added"}
+                "cpt": billing_code(str(base["technique"])) or "", "origin": "added"}
     if note:
         item["note"] = note
     return item
@@ -130,32 +131,50 @@ def complete_item(plan: PlanOfCare, typed: Mapping[str, Any], condition: str) ->
 
 @dataclass(frozen=True)
 class SafetyProblem:
-    restrictions: list[dict[str, Any]]
-    can_override: bool
+    """An item that breaks the plan's screen, and whether an override could keep it."""
+
+    breaches: list[safety.Breach]
+    can_override: bool  # the breaches allow an override and this actor may make one
     message: str
+
+    @property
+    def restrictions(self) -> list[dict[str, Any]]:
+        return [b.restriction for b in self.breaches]
+
+
+def item_breaches(plan: PlanOfCare, item: Mapping[str, Any]) -> list[safety.Breach]:
+    """What the item breaks in the screen stored with the plan (the core's one rule, core.safety)."""
+    return safety.breaches(item, safety.effective_restrictions(plan.screen_result))
 
 
 def check_item(actor: Actor, plan: PlanOfCare, item: Mapping[str, Any], reason: str) -> SafetyProblem | None:
-    """None when the item is safe, or overridden by someone allowed to, with a real reason."""
-    broken = safety.broken_restrictions(safety.effective_restrictions(plan.engine_output), item)
-    if not broken:
+    """None when the item is safe, or overridden where the rule allows it, by someone allowed to,
+    with a reason that passes ``core.safety.check_override_reason``."""
+    found = item_breaches(plan, item)
+    if not found:
         return None
-    what = " ".join(safety.describe_restriction(r) for r in broken)
+    what = " ".join(safety.describe_restriction(b.restriction) for b in found)
+    broken = f"{safety.describe_item(item)} breaks a safety restriction: {what}"
+    if not all(b.overridable for b in found):
+        return SafetyProblem(found, False, (
+            f"{broken} It cannot be overridden (an absolute contraindication, a held session or a referral "
+            "awaiting its answer): change the technique, pressure or region, or remove this item."))
     if not actor.can(SAFETY_OVERRIDE):
-        return SafetyProblem(broken, False, (
-            f"{safety.describe_item(item)} breaks a safety restriction: {what} Change the technique, pressure or "
-            "region, or remove this item. Only a therapist can override a safety restriction."))
-    if len(reason.strip()) < MIN_OVERRIDE_REASON:
-        return SafetyProblem(broken, True, (
-            f"{safety.describe_item(item)} breaks a safety restriction: {what} To keep it, give your clinical "
-            f"reason (at least {MIN_OVERRIDE_REASON} characters); the override is recorded in the audit trail. "
-            "Otherwise change or remove the item."))
+        return SafetyProblem(found, False, (
+            f"{broken} Change the technique, pressure or region, or remove this item. Only a therapist can "
+            "override a safety restriction."))
+    try:
+        safety.check_override_reason(reason)
+    except InputError as error:
+        return SafetyProblem(found, True, (
+            f"{broken} To keep it: {error.message} Otherwise change or remove the item."))
     return None
 
 
-def override_reasons(plan: PlanOfCare) -> dict[tuple[str, str, str, str], str]:
+def override_reasons(plan: PlanOfCare) -> dict[tuple[str, ...], str]:
     """The recorded override reason for each item, to show it again in the editor."""
-    return {safety.item_key(o.get("item") or {}): str(o.get("reason", "")) for o in plan.overrides}
+    return {safety.item_key(o.get("item") or {}): str(o.get("reason", "")) for o in plan.overrides
+            if o.get("item")}
 
 
 class SafetyRefused(PermissionDenied):
@@ -199,14 +218,14 @@ def _engine_home(output: Mapping[str, Any]) -> list[dict[str, Any]]:
 def do_create_plan(actor: Actor, patient: Patient, episode: Episode, suggestions: Suggestions) -> PlanOfCare:
     """A new draft prefilled with the engine's items, complementary therapies and home programme."""
     check_can_write(actor)
-    output = suggestions.engine_output
+    output = suggestions.screen_result
     if episode.status != EpisodeStatus.ACTIVE:
         raise PermissionDenied("This episode is discharged; reopen it before starting a new plan of care.")
     with transaction.atomic():
         plan = PlanOfCare.objects.create(
             clinic=actor.clinic, patient=patient, episode=episode, evaluation=suggestions.evaluation,
             created_by=actor.user, start_date=None, items=_engine_items(output),
-            complementary=_engine_complementary(output), home_program=_engine_home(output), engine_output=output,
+            complementary=_engine_complementary(output), home_program=_engine_home(output), screen_result=output,
         )
         record_event(actor=actor, action="plan.create", patient_id=patient.pk, obj=plan, new={
             "episode": episode.pk, "evaluation": getattr(suggestions.evaluation, "pk", None),
@@ -233,8 +252,14 @@ def _snapshot(plan: PlanOfCare) -> dict[str, Any]:
     return {name: getattr(plan, name) for name in PLAN_FIELDS}
 
 
+def therapy_entry(code: str) -> dict[str, str]:
+    """A complementary therapy as a plan lists it: its words, why it helps, its billing code."""
+    therapy = knowledge_base().therapies[code]
+    return {"therapy": code, "label": label(code, "therapy"), "why": therapy.why, "cpt": billing_code(code) or ""}
+
+
 def _complementary(plan: PlanOfCare, codes: Iterable[str]) -> list[dict[str, Any]]:
-    suggested = {c.get("therapy"): c for c in plan.engine_output.get("complementary") or []}
+    suggested = {c.get("therapy"): c for c in plan.screen_result.get("complementary") or []}
     out = []
     for code in dict.fromkeys(codes):
         if code in suggested:
@@ -242,17 +267,17 @@ def _complementary(plan: PlanOfCare, codes: Iterable[str]) -> list[dict[str, Any
             out.append({"therapy": code, "label": s.get("label", ""), "why": s.get("why", ""),
                         "cpt": s.get("cpt") or "", "origin": "engine"})
         else:
-            out.append({**choices.therapy(code), "origin": "added"})
+            out.append({**therapy_entry(code), "origin": "added"})
     return out
 
 
 def _home_program(plan: PlanOfCare, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    suggested = {h.get("exercise"): h for h in plan.engine_output.get("home_program") or []}
-    library = choices.exercises()
+    suggested = {h.get("exercise"): h for h in plan.screen_result.get("home_program") or []}
+    library = exercise_library()
     out = []
     for row in rows:
         code = str(row["exercise"])
-        name = library.get(code, {}).get("name", safety.words(code))
+        name = library.get(code, {}).get("name", label(code, "exercise"))
         s = suggested.get(code)
         unchanged = bool(s) and all(s.get(k) == row.get(k) for k in ("dose", "instructions", "side"))  # type: ignore[union-attr]
         out.append({"exercise": code, "name": name, "side": row.get("side") or None, "dose": row["dose"],
@@ -264,20 +289,19 @@ def _home_program(plan: PlanOfCare, rows: Iterable[Mapping[str, Any]]) -> list[d
 def _overrides(actor: Actor, plan: PlanOfCare, items: list[dict[str, Any]], reasons: list[str]
                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(every override the plan now holds, the ones new in this save) for the items being saved."""
-    restrictions = safety.effective_restrictions(plan.engine_output)
     previous = {(safety.restriction_key(o["restriction"]), safety.item_key(o["item"]), o.get("reason")): o
-                for o in plan.overrides}
+                for o in plan.overrides if o.get("restriction") and o.get("item")}
     kept: list[dict[str, Any]] = []
     new: list[dict[str, Any]] = []
     now = timezone.now().isoformat()
     for item, reason in zip(items, reasons, strict=True):
-        for restriction in safety.broken_restrictions(restrictions, item):
-            key = (safety.restriction_key(restriction), safety.item_key(item), reason)
+        for breach in item_breaches(plan, item):
+            key = (breach.key, safety.item_key(item), reason)
             if key in previous:
                 kept.append(previous[key])
                 continue
-            entry = {"restriction": restriction, "item": {k: item.get(k) for k in
-                                                          ("technique", "region", "side", "pressure", "minutes")},
+            entry = {"restriction": breach.restriction, "item": {k: item.get(k) for k in
+                                                                 ("technique", "region", "side", "pressure", "minutes")},
                      "reason": reason, "by": actor.user.get_username(), "by_id": actor.user.pk, "at": now}
             kept.append(entry)
             new.append(entry)
@@ -330,10 +354,13 @@ def sign_problems(plan: PlanOfCare) -> list[str]:
         problems.append("Add at least one treatment: a soft-tissue item, a complementary therapy or a home exercise.")
     if plan.episode.status != EpisodeStatus.ACTIVE:
         problems.append("The episode is discharged; a discharged episode cannot get a new plan of care.")
-    overridden = {safety.item_key(o.get("item") or {}) for o in plan.overrides}
-    restrictions = safety.effective_restrictions(plan.engine_output)
+    overridden = {safety.item_key(o["item"]) for o in plan.overrides if o.get("item")}
     for item in plan.items:
-        if safety.broken_restrictions(restrictions, item) and safety.item_key(item) not in overridden:
+        found = item_breaches(plan, item)
+        if found and not all(b.overridable for b in found):
+            problems.append(f"{safety.describe_item(item)} breaks a safety restriction that cannot be overridden; "
+                            "edit the plan to change or remove it.")
+        elif found and safety.item_key(item) not in overridden:
             problems.append(f"{safety.describe_item(item)} breaks a safety restriction without a recorded override; "
                             "edit the plan to change it or give a reason.")
     return problems

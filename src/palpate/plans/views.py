@@ -10,23 +10,23 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from palpate.audit.services import record_read
+from palpate.clinics.http import AuthenticatedHttpRequest
 from palpate.clinics.roles import CLINICAL_VIEW, CLINICAL_WRITE
 from palpate.core.errors import InputError
+from palpate.lib.decorators import client_ip, member_required
+from palpate.lib.pdf import pdf_response, render_pdf
+from palpate.lib.records import SignedAndLocked, StaleEdit
 from palpate.patients.access import access_episode, access_patient
 from palpate.patients.models import EpisodeStatus, Patient
 from palpate.plans import documents, services
 from palpate.plans.forms import PlanEditor, row_operation
 from palpate.plans.models import PlanOfCare
-from palpate.web.decorators import client_ip, member_required
-from palpate.web.pdf import pdf_response, render_pdf
-from palpate.web.records import SignedAndLocked, StaleEdit
-
-READ_METHODS = ("GET", "HEAD")
 
 
 def _plan(patient: Patient, plan_pk: int) -> PlanOfCare:
@@ -38,9 +38,9 @@ def _plan(patient: Patient, plan_pk: int) -> PlanOfCare:
 
 
 @member_required(CLINICAL_WRITE)
-def plan_create(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse:
+def plan_create(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) -> HttpResponse:
     """The engine's suggestions for the episode; starting the plan saves them as a draft to edit."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     patient = access_patient(actor, pk, write=True)
     episode = access_episode(actor, patient, episode_pk, write=True)
     draft = services.open_draft(episode)
@@ -56,7 +56,7 @@ def plan_create(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse:
         messages.success(request, "Draft plan of care started from the engine's suggestions. Accept, edit or "
                                   "remove each one, add goals, then save.")
         return redirect("plans:edit", pk=patient.pk, plan_pk=plan.pk)
-    output = suggestions.engine_output if suggestions else {}
+    output = suggestions.screen_result if suggestions else {}
     return render(request, "plans/create.html", {
         "patient": patient, "episode": episode, "draft": draft, "error": error, "discharged": discharged,
         "screen": output, "evaluation": suggestions.evaluation if suggestions else None,
@@ -65,12 +65,14 @@ def plan_create(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse:
 
 
 @member_required(CLINICAL_VIEW)
-def plan_detail(request: HttpRequest, pk: int, plan_pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
-    patient = access_patient(actor, pk)
-    plan = _plan(patient, plan_pk)
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+def plan_detail(request: AuthenticatedHttpRequest, pk: int, plan_pk: int) -> HttpResponse:
+    patient = access_patient(request.actor, pk)
+    return _plan_detail(request, patient, _plan(patient, plan_pk))
+
+
+@require_safe  # after the patient door: another clinic's patient is a 404 whatever the method
+def _plan_detail(request: AuthenticatedHttpRequest, patient: Patient, plan: PlanOfCare) -> HttpResponse:
+    actor = request.actor
     record_read(actor, "plan.view", patient_id=patient.pk, obj=plan, ip_address=client_ip(request))
     return render(request, "plans/detail.html", {
         "patient": patient, "plan": plan, "episode": plan.episode, **documents.plan_context(plan),
@@ -78,9 +80,9 @@ def plan_detail(request: HttpRequest, pk: int, plan_pk: int) -> HttpResponse:
 
 
 @member_required(CLINICAL_WRITE)
-def plan_edit(request: HttpRequest, pk: int, plan_pk: int) -> HttpResponse:
+def plan_edit(request: AuthenticatedHttpRequest, pk: int, plan_pk: int) -> HttpResponse:
     """The draft editor. Row buttons re-render what was typed; Save validates, checks safety, saves."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     patient = access_patient(actor, pk, write=True)
     plan = _plan(patient, plan_pk)
     operation = row_operation(request.POST) if request.method == "POST" else None
@@ -114,12 +116,12 @@ def plan_edit(request: HttpRequest, pk: int, plan_pk: int) -> HttpResponse:
                 return redirect("plans:detail", pk=patient.pk, plan_pk=plan.pk)
     context = {"patient": patient, "plan": plan, "episode": plan.episode, "editor": editor, "stale": stale,
                **documents.edit_context(plan, actor)}
-    if request.htmx and operation is not None:  # type: ignore[attr-defined]
+    if request.htmx and operation is not None:
         return render(request, "plans/edit.html#plan-form", context)
     return render(request, "plans/edit.html", context)
 
 
-def _refuse_locked(request: HttpRequest, patient: Patient, plan: PlanOfCare, editor: PlanEditor) -> HttpResponse:
+def _refuse_locked(request: AuthenticatedHttpRequest, patient: Patient, plan: PlanOfCare, editor: PlanEditor) -> HttpResponse:
     """A save that reached a plan signed or superseded after the form was opened: refused (403),
     with everything that was typed shown again so nothing is lost."""
     stale = {"saved": plan, "locked": True, **documents.plan_context(plan)}
@@ -129,9 +131,9 @@ def _refuse_locked(request: HttpRequest, patient: Patient, plan: PlanOfCare, edi
 
 
 @member_required(CLINICAL_WRITE)
-def plan_sign(request: HttpRequest, pk: int, plan_pk: int) -> HttpResponse:
+def plan_sign(request: AuthenticatedHttpRequest, pk: int, plan_pk: int) -> HttpResponse:
     """Review and sign. Anyone who writes clinical notes may review; only a therapist signs."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     patient = access_patient(actor, pk, write=True)
     plan = _plan(patient, plan_pk)
     services.check_editable_plan(plan)
@@ -159,13 +161,15 @@ def plan_sign(request: HttpRequest, pk: int, plan_pk: int) -> HttpResponse:
 
 
 @member_required(CLINICAL_VIEW)
-def handout_pdf(request: HttpRequest, pk: int, plan_pk: int) -> HttpResponse:
+def handout_pdf(request: AuthenticatedHttpRequest, pk: int, plan_pk: int) -> HttpResponse:
     """The patient's home-programme handout: exercises, what to expect, when to call."""
-    actor = request.actor  # type: ignore[attr-defined]
-    patient = access_patient(actor, pk)
-    plan = _plan(patient, plan_pk)
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+    patient = access_patient(request.actor, pk)
+    return _handout_pdf(request, patient, _plan(patient, plan_pk))
+
+
+@require_safe  # after the patient door: another clinic's patient is a 404 whatever the method
+def _handout_pdf(request: AuthenticatedHttpRequest, patient: Patient, plan: PlanOfCare) -> HttpResponse:
+    actor = request.actor
     pdf = render_pdf("plans/handout_pdf.html", {
         "patient": patient, "plan": plan, "printed_on": timezone.localdate(), **documents.handout_context(plan),
     }, request)
@@ -174,13 +178,15 @@ def handout_pdf(request: HttpRequest, pk: int, plan_pk: int) -> HttpResponse:
 
 
 @member_required(CLINICAL_VIEW)
-def plan_pdf(request: HttpRequest, pk: int, plan_pk: int) -> HttpResponse:
+def plan_pdf(request: AuthenticatedHttpRequest, pk: int, plan_pk: int) -> HttpResponse:
     """The plan of care for the record or the referring physician."""
-    actor = request.actor  # type: ignore[attr-defined]
-    patient = access_patient(actor, pk)
-    plan = _plan(patient, plan_pk)
-    if request.method not in READ_METHODS:
-        return HttpResponseNotAllowed(READ_METHODS)
+    patient = access_patient(request.actor, pk)
+    return _plan_pdf(request, patient, _plan(patient, plan_pk))
+
+
+@require_safe  # after the patient door: another clinic's patient is a 404 whatever the method
+def _plan_pdf(request: AuthenticatedHttpRequest, patient: Patient, plan: PlanOfCare) -> HttpResponse:
+    actor = request.actor
     pdf = render_pdf("plans/plan_pdf.html", {
         "patient": patient, "plan": plan, "episode": plan.episode, "printed_on": timezone.localdate(),
         **documents.plan_context(plan),

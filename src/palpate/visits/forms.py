@@ -9,6 +9,7 @@ ticked "Remove" is dropped. Everything typed is re-rendered on any error.
 
 from __future__ import annotations
 
+import copy
 import re
 import secrets
 from collections.abc import Mapping, Sequence
@@ -19,14 +20,12 @@ from django.forms.utils import flatatt
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from palpate.visits import vocab
+from palpate.core.safety import item_key
+from palpate.lib import vocabulary
 from palpate.visits.models import Relief, Response, Visit
+from palpate.visits.note import NOTE_FIELDS, Complementary, NoteInput, Treatment
 
 MAX_ROW_MINUTES = 120
-
-
-def _blank(label: str) -> list[tuple[str, str]]:
-    return [("", label)]
 
 
 # The note has up to a few dozen row widgets with long option lists; rendering each option through
@@ -47,10 +46,14 @@ class FastSelect(forms.Select):
                renderer: Any = None) -> SafeString:
         widget = self.get_context(name, value, attrs)["widget"]
         parts = [f'<select name="{escape(name)}"{flatatt(widget["attrs"])}>']
-        for _, options, _ in widget["optgroups"]:
+        for group, options, _ in widget["optgroups"]:
+            if group:
+                parts.append(f'<optgroup label="{escape(group)}">')
             for option in options:
                 selected = " selected" if option["selected"] else ""
                 parts.append(f'<option value="{escape(option["value"])}"{selected}>{escape(option["label"])}</option>')
+            if group:
+                parts.append("</optgroup>")
         parts.append("</select>")
         return mark_safe("".join(parts))  # noqa: S308
 
@@ -66,15 +69,6 @@ class CheckboxInput(FastInputMixin, forms.CheckboxInput):
 class NumberInput(FastInputMixin, forms.NumberInput):
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__({"inputmode": "numeric", **(attrs or {})})
-
-
-def _check_side(form: forms.Form, region: str | None, side: str | None, paired: frozenset[str]) -> None:
-    if not region:
-        return
-    if region in paired and not side:
-        form.add_error("side", "Choose left or right: this region is paired.")
-    elif region not in paired and side:
-        form.add_error("side", "This region is midline; leave the side blank.")
 
 
 class VisitNoteForm(forms.ModelForm):
@@ -121,8 +115,7 @@ class VisitNoteForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        whole_body, _ = vocab.findings_by_scope()
-        self.fields["whole_body_findings"].choices = [(f.code, f.label) for f in whole_body]
+        self.fields["whole_body_findings"].choices = vocabulary.finding_choices("whole_body")
         self.fields["relief"].choices = [("", "Not asked"), *Relief.choices]
         if not self.is_bound:
             vitals = self.instance.vitals or {}
@@ -169,6 +162,9 @@ def _in_range(value: int | None, low: int, high: int, what: str = "") -> int | N
     return value
 
 
+SIDES = vocabulary.side_choices()
+
+
 class RowForm(forms.Form):
     """A row of a table; ``remove`` drops it (works without JavaScript)."""
 
@@ -197,73 +193,59 @@ class RowForm(forms.Form):
 
 
 class TreatmentRowForm(RowForm):
-    technique = forms.ChoiceField(label="Technique", required=True, choices=(), widget=FastSelect)
-    region = forms.ChoiceField(label="Region", choices=(), widget=FastSelect)
-    side = forms.ChoiceField(label="Side", choices=vocab.SIDE_CHOICES, required=False, widget=FastSelect)
-    pressure = forms.ChoiceField(label="Pressure", choices=(), widget=FastSelect)
+    technique = vocabulary.VocabularyChoiceField(label="Technique", widget=FastSelect,
+                                                 choices=vocabulary.choices("technique", vocabulary.CHOOSE))
+    region = vocabulary.VocabularyChoiceField(label="Region", widget=FastSelect,
+                                              choices=[vocabulary.CHOOSE, *vocabulary.region_choices()])
+    side = vocabulary.VocabularyChoiceField(label="Side", choices=SIDES, required=False, widget=FastSelect)
+    pressure = vocabulary.VocabularyChoiceField(label="Pressure", choices=vocabulary.pressure_choices(),
+                                                widget=FastSelect)
     minutes = forms.IntegerField(label="Minutes", min_value=1, max_value=MAX_ROW_MINUTES,
                                  widget=NumberInput(attrs={"min": 1, "max": MAX_ROW_MINUTES}))
-    response = forms.ChoiceField(label="Patient response", choices=Response.choices, required=False, widget=FastSelect)
+    response = vocabulary.VocabularyChoiceField(label="Patient response", choices=Response.choices, required=False,
+                                                widget=FastSelect)
     override_reason = forms.CharField(label="Reason to override the restriction", required=False, max_length=300, widget=TextInput)
 
     # A reason typed alone is not a row; anything else typed makes the row count (and be checked).
     ignore_for_blank = ("override_reason",)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["technique"].choices = [*_blank("Choose…"), *vocab.technique_choices()]
-        self.fields["region"].choices = [*_blank("Choose…"), *vocab.treatment_region_choices()]
-        self.fields["pressure"].choices = [*_blank("Choose…"), *vocab.pressure_choices()]
-
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        _check_side(self, data.get("region"), data.get("side"), vocab.paired_targets())
+        vocabulary.check_side(self, data.get("region"), data.get("side"))
         return data
 
-    def row(self) -> dict[str, Any]:
+    def row(self) -> Treatment:
         data = self.cleaned_data
-        return {"technique": data["technique"], "region": data["region"], "side": data.get("side") or "",
-                "pressure": data["pressure"], "minutes": data["minutes"], "response": data.get("response") or ""}
+        return Treatment(data["technique"], data["region"], data.get("side") or "", data["pressure"], data["minutes"],
+                         data.get("response") or "", (data.get("override_reason") or "").strip())
 
 
 class ComplementaryRowForm(RowForm):
-    therapy = forms.ChoiceField(label="Therapy", choices=(), widget=FastSelect)
+    therapy = vocabulary.VocabularyChoiceField(label="Therapy", widget=FastSelect,
+                                               choices=vocabulary.choices("therapy", vocabulary.CHOOSE))
     minutes = forms.IntegerField(label="Minutes", min_value=0, max_value=MAX_ROW_MINUTES, required=False,
                                  widget=NumberInput(attrs={"min": 0, "max": MAX_ROW_MINUTES}))
     notes = forms.CharField(label="Notes", required=False, max_length=200, widget=TextInput)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["therapy"].choices = [*_blank("Choose…"), *vocab.therapy_choices()]
-
-    def row(self) -> dict[str, Any]:
+    def row(self) -> Complementary:
         data = self.cleaned_data
-        return {"therapy": data["therapy"], "minutes": data.get("minutes") or 0, "notes": data.get("notes") or ""}
+        return Complementary(data["therapy"], data.get("minutes") or 0, data.get("notes") or "")
 
 
 class LocalFindingForm(RowForm):
-    code = forms.ChoiceField(label="Finding", choices=(), widget=FastSelect)
-    region = forms.ChoiceField(label="Where", choices=(), widget=FastSelect)
-    side = forms.ChoiceField(label="Side", choices=vocab.SIDE_CHOICES, required=False, widget=FastSelect)
+    code = vocabulary.VocabularyChoiceField(label="Finding", widget=FastSelect,
+                                            choices=[vocabulary.CHOOSE, *vocabulary.finding_choices("local")])
+    region = vocabulary.VocabularyChoiceField(label="Where", widget=FastSelect,
+                                              choices=[vocabulary.CHOOSE, *vocabulary.site_choices()])
+    side = vocabulary.VocabularyChoiceField(label="Side", choices=SIDES, required=False, widget=FastSelect)
     days_ago = forms.IntegerField(label="Days ago (fracture, incision)", required=False, min_value=0, max_value=3650,
                                   widget=NumberInput(attrs={"min": 0}))
-    closed = forms.ChoiceField(label="Incision closed?", required=False,
-                               choices=[("", "—"), ("yes", "Closed"), ("no", "Not closed")], widget=FastSelect)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _, local = vocab.findings_by_scope()
-        self.fields["code"].choices = [*_blank("Choose…"), *((f.code, f.label) for f in local)]
-        self.fields["region"].choices = [*_blank("Choose…"), *vocab.finding_region_choices()]
+    closed = forms.ChoiceField(label="Incision closed?", required=False, choices=vocabulary.CLOSED_CHOICES,
+                               widget=FastSelect)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        region = data.get("region")
-        if region == "whole_body":
-            if data.get("side"):
-                self.add_error("side", "The whole body takes no side.")
-        else:
-            _check_side(self, region, data.get("side"), vocab.paired_targets())
+        vocabulary.check_side(self, data.get("region"), data.get("side"))
         return data
 
     def finding(self) -> dict[str, Any]:
@@ -279,13 +261,17 @@ class LocalFindingForm(RowForm):
 
 
 class RomRowForm(RowForm):
-    measure = forms.ChoiceField(label="Joint and motion", choices=(), widget=FastSelect)
-    side = forms.ChoiceField(label="Side", choices=vocab.SIDE_CHOICES, required=False, widget=FastSelect)
+    measure = vocabulary.VocabularyChoiceField(label="Joint and motion", widget=FastSelect,
+                                               choices=[vocabulary.CHOOSE, *vocabulary.rom_choices()])
+    side = vocabulary.VocabularyChoiceField(label="Side", choices=SIDES, required=False, widget=FastSelect)
     degrees = forms.IntegerField(label="Degrees", min_value=0, max_value=360, widget=NumberInput(attrs={"min": 0}))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["measure"].choices = [*_blank("Choose…"), *vocab.rom_choices()]
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("measure") in vocabulary.rom_movements():
+            joint = vocabulary.rom_movements()[data["measure"]][0]
+            vocabulary.check_side(self, joint, data.get("side"))
+        return data
 
     def measurement(self) -> dict[str, Any]:
         joint, motion = self.cleaned_data["measure"].split(":", 1)
@@ -306,24 +292,50 @@ def new_key() -> str:
 
 
 class RowSet:
-    """The rows of one table, bound to POST data or built from stored values plus blank rows."""
+    """The rows of one table, bound to POST data or built from stored values plus blank rows.
+
+    A posted row left blank or ticked "Remove" is read from the raw data; its form is only built
+    when the page is drawn again (most saves redirect), since building a row form is most of the
+    cost of reading a posted note.
+    """
 
     def __init__(self, kind: str, data: Mapping[str, Any] | None = None,
                  initial: Sequence[Mapping[str, Any]] = (), blank: int | None = None) -> None:
         self.kind = kind
-        form_class = ROW_FORMS[kind]
+        self.form_class = form_class = ROW_FORMS[kind]
+        self._forms: dict[str, RowForm | None] = {}
+        self.data = data
         if data is not None:
             pattern = re.compile(rf"^{re.escape(kind)}-([A-Za-z0-9]+)-")
             keys = list(dict.fromkeys(m.group(1) for name in data if (m := pattern.match(name))))
-            self.forms = [form_class(data, prefix=f"{kind}-{key}") for key in keys]
+            ignored = ("remove", *form_class.ignore_for_blank)
+            fields = [name for name in form_class.base_fields if name not in ignored]
+            for key in keys:
+                prefix = f"{kind}-{key}"
+                counts = (not data.get(f"{prefix}-remove")
+                          and any(str(data.get(f"{prefix}-{name}", "")).strip() for name in fields))
+                self._forms[key] = self._bound(key) if counts else None
         else:
-            self.forms = [form_class(initial=dict(row), prefix=f"{kind}-{i}") for i, row in enumerate(initial)]
+            self._forms = {str(i): form_class(initial=dict(row), prefix=f"{kind}-{i}") for i, row in enumerate(initial)}
             count = BLANK_ROWS[kind] if blank is None else blank
-            self.forms += [form_class(prefix=f"{kind}-{new_key()}") for _ in range(count)]
+            for _ in range(count):
+                key = new_key()
+                self._forms[key] = form_class(prefix=f"{kind}-{key}")
+
+    def _bound(self, key: str) -> RowForm:
+        return self.form_class(self.data, prefix=f"{self.kind}-{key}")
+
+    @property
+    def forms(self) -> list[RowForm]:
+        """Every row in page order (blank and removed rows too, to draw them again)."""
+        for key, form in self._forms.items():
+            if form is None:
+                self._forms[key] = self._bound(key)
+        return [form for form in self._forms.values() if form is not None]
 
     def used(self) -> list[RowForm]:
         """The rows that count: neither blank nor removed (and so validated in full)."""
-        used = [f for f in self.forms if not f.removed and not f.is_blank()]
+        used = [f for f in self._forms.values() if f is not None and not f.removed and not f.is_blank()]
         for form in used:
             form.empty_permitted = False
         return used
@@ -338,3 +350,88 @@ class RowSet:
 
 def blank_row(kind: str) -> RowForm:
     return ROW_FORMS[kind](prefix=f"{kind}-{new_key()}")
+
+
+class NoteForms:
+    """The note page's forms: the SOAP form and its four row tables, bound to a POST or to the stored note.
+
+    ``note()`` reads them into a :class:`~palpate.visits.note.NoteInput`, the one shape the services
+    take. For the live preview a half-typed page still gives a note: what does not validate yet
+    (a vital out of range, a row still being filled in) stands as stored.
+    """
+
+    def __init__(self, visit: Visit, data: Mapping[str, Any] | None = None,
+                 stored: NoteInput | None = None) -> None:
+        self.visit = visit
+        if data is not None:
+            # A copy: a ModelForm writes what it cleaned onto its instance, and the draft as read is
+            # what a save compares with and writes over (services.do_save_visit_note).
+            self.form = VisitNoteForm(data, instance=copy.copy(visit))
+            self.rows = {kind: RowSet(kind, data=data) for kind in ROW_FORMS}
+        else:
+            stored = stored or NoteInput.of(visit)
+            reasons = override_reasons(visit)
+            local = [{"code": f["code"], "region": f.get("region"), "side": f.get("side") or "",
+                      "days_ago": f.get("days_ago"), "closed": {True: "yes", False: "no"}.get(f.get("closed"), "")}
+                     for f in stored.findings if f.get("region")]
+            rom = [{"measure": f"{m.get('joint')}:{m.get('motion')}", "side": m.get("side") or "",
+                    "degrees": m.get("degrees")} for m in stored.rom]
+            treatments = [{**t.stored(), "override_reason": reasons.get(row_key(t), "")} for t in stored.treatments]
+            self.form = VisitNoteForm(instance=visit)
+            self.rows = {"t": RowSet("t", initial=treatments),
+                         "c": RowSet("c", initial=[c.stored() for c in stored.complementary]),
+                         "f": RowSet("f", initial=local), "rom": RowSet("rom", initial=rom)}
+
+    @property
+    def bound(self) -> bool:
+        return self.form.is_bound
+
+    def is_valid(self) -> bool:
+        valid = self.form.is_valid()
+        return all([valid, *(rowset.is_valid() for rowset in self.rows.values())])
+
+    def _cleaned(self, name: str) -> Any:
+        form = self.form
+        if form.is_valid() or (hasattr(form, "cleaned_data") and name in form.cleaned_data and name not in form.errors):
+            return form.cleaned_data.get(name)
+        return getattr(self.visit, name)
+
+    def note(self) -> NoteInput:
+        """The note as typed (call after ``is_valid``); parts that do not validate stand as stored."""
+        form = self.form
+        form.is_valid()
+        values = {name: self._cleaned(name) for name in NOTE_FIELDS}
+        values["relief"] = values["relief"] or ""
+        findings = list(self.visit.findings or [])
+        if self.rows["f"].is_valid() and "whole_body_findings" not in form.errors:
+            findings = [{"code": code} for code in form.cleaned_data.get("whole_body_findings", [])]
+            findings += [f.finding() for f in self.rows["f"].used()]  # type: ignore[attr-defined]
+        vitals = dict(self.visit.vitals or {})
+        if not {"temperature_c", "bp_systolic", "bp_diastolic"} & set(form.errors):
+            vitals = form.vitals()
+        rom = list(self.visit.rom or [])
+        if self.rows["rom"].is_valid():
+            rom = [f.measurement() for f in self.rows["rom"].used()]  # type: ignore[attr-defined]
+        return NoteInput(**values, findings=findings, vitals=vitals, rom=rom,
+                         treatments=[f.row() for f in self.rows["t"].used() if f.is_valid()],  # type: ignore[attr-defined]
+                         complementary=[f.row() for f in self.rows["c"].used() if f.is_valid()])  # type: ignore[attr-defined]
+
+    def with_version(self, version: int) -> None:
+        """After a refused or partial save the form goes on from ``version`` (nothing typed is lost)."""
+        data = self.form.data.copy()
+        data["version"] = str(version)
+        self.form.data = data
+
+
+def row_key(row: Treatment) -> tuple[str, ...]:
+    return item_key(row.item())
+
+
+def override_reasons(visit: Visit) -> dict[tuple[str, ...], str]:
+    """The reason recorded for each overridden row, to show it again beside the row."""
+    out = {}
+    for o in visit.overrides or []:
+        row = o.get("row") or {}
+        if row.get("technique"):
+            out[item_key({k: row.get(k) for k in ("technique", "region", "side", "pressure")})] = str(o.get("reason"))
+    return out

@@ -10,7 +10,8 @@ unit count for the visit's minutes under the clinic's payer rule, refreshed at e
 - ``rom``: ``[{"joint", "motion", "side"?, "degrees"}]`` re-measured today
 - ``overrides``: safety restrictions the therapist overrode for a treatment row
   ``[{"restriction": {...}, "row": {...}, "reason", "by", "by_name", "at"}]``; each is also an audit
-  event ``visit.override_restriction``.
+  event ``visit.override_restriction``. Only a relative restriction may be overridden
+  (``core.safety.may_override``), with a reason that passes ``core.safety.check_override_reason``.
 - ``last_saved_by``: who saved the draft last, so a refused stale save can say who got there first.
 """
 
@@ -18,15 +19,18 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.fields.json import KT
 
-from palpate.web.models_common import SignedRecord
+from palpate.lib.models_common import SignedRecord
+from palpate.lib.vocabulary import label
 
 
+# Stored values are the vocabulary's codes; the words are the vocabulary's (core/kb/vocabulary.yaml).
 class Relief(models.TextChoices):
-    NONE = "none", "No relief"
-    SOME = "some", "Some relief"
-    GOOD = "good", "Good relief"
-    COMPLETE = "complete", "Complete relief"
+    NONE = "none", label("none", "relief")
+    SOME = "some", label("some", "relief")
+    GOOD = "good", label("good", "relief")
+    COMPLETE = "complete", label("complete", "relief")
 
 
 class Visit(SignedRecord):
@@ -50,6 +54,10 @@ class Visit(SignedRecord):
     findings = models.JSONField(default=list, blank=True)
     vitals = models.JSONField(default=dict, blank=True)
     screen_result = models.JSONField(default=dict, blank=True)
+    # The screen's decision (proceed, modify, hold), kept by the database from screen_result, so a
+    # list of held sessions reads an index instead of every visit's stored screen.
+    session = models.GeneratedField(expression=KT("screen_result__session"),
+                                    output_field=models.CharField(max_length=8), db_persist=True)
     billing = models.JSONField(default=dict, blank=True)
     overrides = models.JSONField(default=list, blank=True)
     last_saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -57,7 +65,16 @@ class Visit(SignedRecord):
 
     class Meta:
         ordering = ["-visit_date", "-id"]
-        indexes = [models.Index(fields=["clinic", "patient", "visit_date"], name="visit_clinic_patient")]
+        indexes = [
+            models.Index(fields=["clinic", "patient", "visit_date"], name="visit_clinic_patient"),
+            # Today's lists, whatever the size of the clinic's history: the day's visits and holds,
+            # a therapist's recent visits and unsigned notes.
+            models.Index(fields=["clinic", "visit_date"], name="visit_clinic_date"),
+            models.Index(fields=["clinic", "therapist", "visit_date"], name="visit_clinic_therapist_date"),
+            models.Index(fields=["clinic", "therapist", "status", "visit_date"], name="visit_clinic_therapist_status"),
+            # Sessions held for safety: a few among all the week's visits.
+            models.Index(fields=["clinic", "session", "visit_date"], name="visit_clinic_session"),
+        ]
 
     def __str__(self) -> str:
         return f"Visit {self.visit_date} ({self.patient_id})"
@@ -65,11 +82,11 @@ class Visit(SignedRecord):
 
 class Response(models.TextChoices):
     NONE = "", "—"
-    DISCOMFORT = "discomfort", "Discomfort"
-    RELEASE = "release", "Release"
-    WARMTH = "warmth", "Warmth"
-    TINGLING = "tingling", "Tingling"
-    RELIEF = "relief", "Relief"
+    DISCOMFORT = "discomfort", label("discomfort", "response")
+    RELEASE = "release", label("release", "response")
+    WARMTH = "warmth", label("warmth", "response")
+    TINGLING = "tingling", label("tingling", "response")
+    RELIEF = "relief", label("relief", "response")
 
 
 class TreatmentRow(models.Model):

@@ -1,14 +1,15 @@
 from django.urls import include, path, register_converter
 
-from palpate.web import views
+from palpate.lib.converters import IdConverter
+from palpate.today.views import today
 from palpate.web.api import api
-from palpate.web.converters import IdConverter
+from palpate.web.health import healthz
 
 register_converter(IdConverter, "id")
 
 urlpatterns = [
-    path("", views.today, name="today"),
-    path("healthz", views.healthz, name="healthz"),
+    path("", today, name="today"),
+    path("healthz", healthz, name="healthz"),
     path("accounts/", include("palpate.accounts.urls")),
     path("clinics/", include("palpate.clinics.urls")),
     path("patients/", include("palpate.patients.urls")),

@@ -67,7 +67,14 @@ from palpate.core.billing.evaluation import EvaluationAssessment, assess_evaluat
 from palpate.core.billing.kx import KxCharge, KxState, KxStatus, kx_running_totals, kx_status, kx_threshold
 from palpate.core.billing.request import CONTRACT, bill_request
 from palpate.core.billing.units import BilledLine, BillResult, Service, count_units, units_for_minutes
-from palpate.core.billing.visit import RuleChoice, VisitService, bill_visit, billing_payer, choose_rule
+from palpate.core.billing.visit import (
+    RuleChoice,
+    VisitService,
+    bill_visit,
+    billing_code,
+    billing_payer,
+    choose_rule,
+)
 
 __all__ = [
     "CONTRACT",
@@ -92,6 +99,7 @@ __all__ = [
     "assess_evaluation",
     "bill_request",
     "bill_visit",
+    "billing_code",
     "billing_payer",
     "choose_rule",
     "catalogue",

@@ -82,9 +82,14 @@ class VisitService:
     label: str  # "Effleurage, left calf" for the explanation
 
 
-def _code(name: str, payer: Payer, cat: Catalogue) -> str | None:
+def billing_code(name: str, payer: str | Payer | None = None, cat: Catalogue | None = None) -> str | None:
+    """The code a technique or complementary therapy is reported under for the payer (with the payer's
+    code swaps), or None when the catalogue names none. The one lookup: plans of care show it next to
+    an item, the visit bills by it."""
+    cat = cat or catalogue()
+    payer_name = payer.name if isinstance(payer, Payer) else payer
     try:
-        codes = codes_for_technique(name, payer.name, cat)
+        codes = codes_for_technique(name, payer_name, cat)
     except InputError:
         return None
     return codes[0] if codes else None
@@ -104,7 +109,7 @@ def bill_visit(services: Iterable[VisitService], *, payer: str | None,
             not_billed.append(f"{service.label}: no minutes documented, so not billed (fill in the minutes if it "
                               "was delivered).")
             continue
-        code = _code(service.name, billed_as, cat)
+        code = billing_code(service.name, billed_as, cat)
         if code is None:
             not_billed.append(f"{service.label}: the billing catalogue names no code; choose it on the claim.")
             continue

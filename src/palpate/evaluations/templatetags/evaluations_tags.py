@@ -3,7 +3,7 @@
 - ``{% evaluation_panel episode %}``: the episode's evaluations on the patient chart.
 - ``{% open_referrals patient %}``: a patient's open referrals (open or letter sent), one query.
 - ``{% include "evaluations/_screen_result.html" with screen=... %}`` draws a screen result; it uses
-  ``{% screen_chart screen %}`` (restrictions on the body chart) and the label filters below.
+  ``{% screen_chart screen %}`` (restrictions on the body chart) and the vocabulary's words.
   ``restriction_marks(restrictions)`` gives the same marks to Python callers.
 """
 
@@ -17,12 +17,9 @@ from django.db.models.fields.json import KT
 from django.utils.safestring import SafeString
 
 from palpate.core.kb.clinical import knowledge_base
-from palpate.evaluations import referrals as words
-from palpate.evaluations.forms import finding_label as _finding_label
-from palpate.evaluations.forms import humanize
 from palpate.evaluations.models import OPEN_REFERRAL_STATUSES, POSTURE_FINDINGS, Evaluation, Referral
-from palpate.patients.vocab import paired_regions, region_groups
-from palpate.web.bodychart import Mark, expand_regions, marks_from_restrictions, render_body_chart
+from palpate.lib.bodychart import Mark, expand_regions, marks_from_restrictions, render_body_chart
+from palpate.lib.vocabulary import label, paired_regions, region_groups
 
 register = template.Library()
 
@@ -55,6 +52,13 @@ def open_referrals(context: template.Context, patient: Any, heading: str = "Open
     request = context.get("request")
     return {"patient": patient, "referrals": referrals, "can": context.get("can"), "heading": heading,
             "here": request.get_full_path() if request is not None else ""}
+
+
+def referrals_card(context: template.Context, patient: Any) -> dict[str, object] | None:
+    """The chart's card of open referrals: clinical staff only (a panel, see palpate.patients.chart)."""
+    if not (context.get("can") or {}).get("clinical_view"):
+        return None
+    return open_referrals(context, patient)
 
 
 def restriction_marks(restrictions: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], Mark]:
@@ -91,57 +95,5 @@ def screen_chart(screen: Mapping[str, Any] | None, chart_id: str = "screen-chart
 
 
 @register.filter
-def reason_label(code: str) -> str:
-    return words.reason_label(str(code))
-
-
-@register.filter
-def urgency_label(code: str) -> str:
-    return words.urgency_label(str(code))
-
-
-@register.filter
-def because_label(code: str) -> str:
-    return words.because_label(str(code))
-
-
-@register.filter
-def finding_label(code: str) -> str:
-    return _finding_label(str(code))
-
-
-@register.filter
-def session_label(code: str) -> str:
-    return words.SESSION_LABELS.get(str(code), humanize(str(code)))
-
-
-@register.filter
-def session_meaning(code: str) -> str:
-    return words.SESSION_MEANINGS.get(str(code), "")
-
-
-@register.filter
-def pressure_words(code: str) -> str:
-    return words.PRESSURE_WORDS.get(str(code), str(code))
-
-
-@register.filter
-def place(item: Mapping[str, Any]) -> str:
-    """``{"region": "forearm", "side": "right"}`` -> "Right forearm"."""
-    return words.place_label(item.get("region"), item.get("side"))
-
-
-@register.filter
-def words_list(codes: Iterable[str] | None) -> str:
-    """``["myofascial_release", "friction"]`` -> "myofascial release, friction"."""
-    return ", ".join(str(c).replace("_", " ") for c in codes or [])
-
-
-@register.filter
-def humanized(code: str) -> str:
-    return humanize(str(code or ""))
-
-
-@register.filter
 def posture_label(code: str) -> str:
-    return dict(POSTURE_FINDINGS).get(str(code), humanize(str(code)))
+    return dict(POSTURE_FINDINGS).get(str(code), label(str(code)))

@@ -6,12 +6,14 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from palpate.plans import safety
+from palpate.plans.certification import LOOKAHEAD_DAYS
 from palpate.plans.models import PlanOfCare
 from palpate.plans.services import pick_current
-from palpate.web.today import LOOKAHEAD_DAYS
 
 register = template.Library()
+
+# A plan's content and the core's answer it was built from: the panel shows none of it.
+PLAN_CONTENT = ("goals", "items", "complementary", "home_program", "screen_result", "overrides", "signed_episode")
 
 
 @register.inclusion_tag("plans/_episode_panel.html", takes_context=True)
@@ -25,7 +27,7 @@ def plan_panel(context: template.Context, episode: object) -> dict[str, object]:
     plans: list[PlanOfCare] = []
     if can.get("clinical_view"):
         plans = list(PlanOfCare.objects.filter(clinic_id=episode.clinic_id, episode=episode)  # type: ignore[attr-defined]
-                     .select_related("signed_by").order_by("-id"))
+                     .select_related("signed_by").defer(*PLAN_CONTENT).order_by("-id"))
     current = pick_current(plans)
     return {"episode": episode, "plans": plans, "current": current,
             "earlier": [p for p in plans if p is not current],
@@ -51,20 +53,3 @@ def due_dates(plan: PlanOfCare, today: dt.date | None = None) -> list[dict[str, 
 def plan_status(plan: PlanOfCare) -> dict[str, object]:
     """Status badge (in words, not colour alone) and the plan's dates."""
     return {"plan": plan, "dates": due_dates(plan)}
-
-
-@register.filter
-def words(code: object) -> str:
-    """``low_back_pain`` -> ``low back pain``."""
-    return safety.words(code)
-
-
-@register.filter
-def technique_label(code: object) -> str:
-    return safety.technique_label(str(code))
-
-
-@register.filter
-def place(region: object, side: object = None) -> str:
-    """``{{ item.region|place:item.side }}`` -> ``left calf``."""
-    return safety.place(str(region), str(side) if side else None)

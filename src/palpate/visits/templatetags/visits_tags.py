@@ -1,23 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django import template
 
-from palpate.visits import vocab
+from palpate.lib.models_common import RecordStatus
 from palpate.visits.models import Visit
-from palpate.web.models_common import RecordStatus
 
 register = template.Library()
 
 # The chart shows the latest visits; the full history is one click away (visits:list).
 PANEL_VISITS = 8
-
-SESSION_LABELS = {
-    "proceed": "Proceed: no restriction applies",
-    "modify": "Proceed with changes: restrictions apply",
-    "hold": "Hold: no soft-tissue work today",
-}
 
 
 @register.inclusion_tag("visits/_episode_panel.html", takes_context=True)
@@ -31,30 +22,11 @@ def visit_panel(context: template.Context, episode: object) -> dict[str, object]
         # Front desk sees that the episode exists, not pain scores or holds.
         return {"episode": episode, "hidden": True, "can": can, "patient": context.get("patient")}
     visits = Visit.objects.filter(clinic_id=episode.clinic_id, episode=episode)  # type: ignore[attr-defined]
-    latest = list(visits.only("id", "patient_id", "visit_date", "status", "nprs_before", "nprs_after", "screen_result")
+    # The session the database keeps from the stored screen, not the whole screen.
+    latest = list(visits.only("id", "patient_id", "visit_date", "status", "nprs_before", "nprs_after", "session")
                   .order_by("-visit_date", "-id")[:PANEL_VISITS + 1])
     drafts = visits.filter(status=RecordStatus.DRAFT).count()
     return {
         "episode": episode, "visits": latest[:PANEL_VISITS], "more": len(latest) > PANEL_VISITS, "drafts": drafts,
         "can": context.get("can"), "patient": context.get("patient"), "csrf_token": context.get("csrf_token"),
     }
-
-
-@register.filter
-def code_label(code: object) -> str:
-    return vocab.label(str(code)) if code else ""
-
-
-@register.filter
-def code_labels(codes: Iterable[object] | None) -> str:
-    return ", ".join(vocab.label(str(c)).lower() for c in codes or [])
-
-
-@register.filter
-def session_label(session: object) -> str:
-    return SESSION_LABELS.get(str(session), str(session))
-
-
-@register.simple_tag
-def where(region: object, side: object = "") -> str:
-    return vocab.where(str(region or ""), str(side) if side else None)

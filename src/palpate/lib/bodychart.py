@@ -17,6 +17,8 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
+from palpate.lib.vocabulary import label
+
 VIEW_WIDTH = 200
 VIEW_GAP = 40
 
@@ -139,7 +141,8 @@ def _style(mark: Mark | None) -> tuple[str, str, str, str]:
 
 
 def region_label(region: str, side: str) -> str:
-    name = region.replace("_", " ")
+    """A shape's place in words, short enough for a tooltip: "left calf", "upper back"."""
+    name = label(region).split(" (")[0].lower()
     return f"{side} {name}" if side else name
 
 
@@ -217,15 +220,14 @@ def marks_from_restrictions(
     for r in restrictions:
         max_pressure = str(r.get("max_pressure", "none"))
         techniques = list(r.get("techniques", []) or [])  # type: ignore[call-overload]
-        because = ", ".join(str(b).replace("_", " ") for b in (r.get("because") or []))  # type: ignore[attr-defined]
+        because = ", ".join(label(str(b)).lower() for b in (r.get("because") or []))  # type: ignore[attr-defined]
+        named = ", ".join(label(str(t)).lower() for t in techniques)
         if max_pressure == "none":
-            kind = "forbidden"
-            label = f"no {', '.join(t.replace('_', ' ') for t in techniques)} ({because})"
+            kind, text = "forbidden", f"no {named} ({because})"
         else:
-            kind = "capped"
-            label = f"{max_pressure} pressure at most for {', '.join(t.replace('_', ' ') for t in techniques)} ({because})"
+            kind, text = "capped", f"{label(max_pressure, 'pressure').lower()} pressure at most for {named} ({because})"
         for key in expand_regions(str(r.get("region")), r.get("side") and str(r.get("side")), groups, paired):
-            marks.setdefault(key, []).append(Mark(kind, label))
+            marks.setdefault(key, []).append(Mark(kind, text))
     return marks
 
 

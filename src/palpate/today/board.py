@@ -11,15 +11,15 @@ from typing import Any
 
 from palpate.clinics.actor import Actor
 from palpate.clinics.roles import CLINICAL_VIEW
-from palpate.evaluations.models import Referral, ReferralStatus
+from palpate.evaluations.models import Referral
+from palpate.lib.models_common import RecordStatus
 from palpate.patients.models import EpisodeStatus
+from palpate.plans.certification import LOOKAHEAD_DAYS
 from palpate.plans.models import PlanOfCare
 from palpate.visits.models import Visit
-from palpate.web.models_common import RecordStatus
 
-# How far ahead the start page warns about plans to re-certify and re-evaluations (policy).
-LOOKAHEAD_DAYS = 14
 LIST_LIMIT = 25
+PATIENT_NAME = ("patient__family_name", "patient__given_name")
 
 
 @dataclass(frozen=True)
@@ -39,23 +39,26 @@ def build_today(actor: Actor, today: dt.date | None = None) -> TodayBoard:
         # Front desk: no visit notes, safety holds, referral reasons or care-plan dates.
         return TodayBoard([], [], [], [], [], [], [])
     horizon = today + dt.timedelta(days=LOOKAHEAD_DAYS)
-    visits = Visit.objects.filter(clinic=actor.clinic).select_related("patient", "episode")
-    active_signed_plans = PlanOfCare.objects.filter(
+    # Only what the page shows: a visit or plan row also holds the core's whole answer as JSON.
+    visits = (Visit.objects.filter(clinic=actor.clinic).select_related("patient", "episode")
+              .only("id", "patient_id", "episode_id", "visit_date", "status", *PATIENT_NAME, "episode__diagnosis"))
+    active_signed_plans = (PlanOfCare.objects.filter(
         clinic=actor.clinic, status=RecordStatus.SIGNED, episode__status=EpisodeStatus.ACTIVE,
         superseded_by__isnull=True,
-    ).select_related("patient", "episode")
+    ).select_related("patient").only("id", "patient_id", "reevaluate_by", "recertify_by", *PATIENT_NAME))
     mine = visits.filter(therapist=actor.user)
     return TodayBoard(
         todays_visits=list(visits.filter(visit_date=today).order_by("patient__family_name")[:LIST_LIMIT]),
         recent_visits=list(mine.filter(visit_date__lt=today).order_by("-visit_date", "-id")[:10]),
         unsigned_notes=list(mine.filter(status=RecordStatus.DRAFT).order_by("visit_date")[:LIST_LIMIT]),
         holds=list(
-            visits.filter(visit_date__gte=today - dt.timedelta(days=7), screen_result__session="hold")
+            visits.filter(session="hold", visit_date__gte=today - dt.timedelta(days=7))
             .order_by("-visit_date")[:LIST_LIMIT]
         ),
         open_referrals=list(
-            Referral.objects.filter(clinic=actor.clinic, status__in=[ReferralStatus.OPEN, ReferralStatus.SENT])
-            .select_related("patient").order_by("raised_on")[:LIST_LIMIT]
+            Referral.objects.filter(clinic=actor.clinic, awaiting=True)
+            .select_related("patient").only("id", "patient_id", "reason", "urgency", "status", "raised_on", *PATIENT_NAME)
+            .order_by("raised_on")[:LIST_LIMIT]
         ),
         reevaluations_due=list(active_signed_plans.filter(reevaluate_by__lte=horizon).order_by("reevaluate_by")[:LIST_LIMIT]),
         plans_expiring=list(active_signed_plans.filter(recertify_by__lte=horizon).order_by("recertify_by")[:LIST_LIMIT]),

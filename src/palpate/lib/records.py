@@ -30,12 +30,17 @@ def check_editable(record: Any) -> None:
         raise SignedAndLocked("This record is signed and locked; add a signed addendum instead.")
 
 
+def version_number(submitted_version: object) -> int:
+    """The version a form was opened on; -1 (never a record's) for anything that is not a number."""
+    try:
+        return int(str(submitted_version))
+    except (TypeError, ValueError):
+        return -1
+
+
 def claim_version(record: models.Model, submitted_version: int | str | None) -> None:
     """Take the next version of ``record`` or raise StaleEdit. Call inside the save's transaction."""
-    try:
-        expected = int(str(submitted_version))
-    except (TypeError, ValueError):
-        expected = -1
+    expected = version_number(submitted_version)
     model = type(record)
     updated = model._default_manager.filter(pk=record.pk, version=expected).update(version=expected + 1)
     if updated != 1:

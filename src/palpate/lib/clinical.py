@@ -2,16 +2,26 @@
 
 Evaluations, plans of care and visits all ask the same question ("given what we know about this
 patient today, what is safe and what is the plan?"), so the request is assembled here once, in
-the contract's shape (``palpate.plan/1``), and answered by ``palpate.core.planning``. The web
-layer never re-implements a rule; it only gathers facts.
+the contract's shape (``palpate.plan/1``), and answered by ``palpate.core.planning``. The apps
+never re-implement a rule; they only gather facts.
+
+Every answer carries ``basis``: a digest of exactly what it was computed from (the request, the
+clinic's thresholds and the clinical core as installed, its code and knowledge base). A stored
+answer whose basis matches the facts as they are now is still the core's answer for them, so
+signing does not run the planner again for nothing (``screen_is_current``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
+import palpate.core
 from palpate.core.planning import plan
 from palpate.core.policy import apply_overrides, default_policy
 from palpate.core.request import parse_request
@@ -137,7 +147,31 @@ def build_request(
     return request
 
 
+@functools.cache
+def _rules_digest() -> str:
+    """The clinical core as installed (its code and knowledge base): a new release changes the answer."""
+    digest = hashlib.sha256()
+    root = Path(palpate.core.__file__).parent
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".yaml"):
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def basis(clinic: Any, request: Mapping[str, Any]) -> str:
+    """What an answer is computed from, as a digest: the request, the clinic's thresholds, the core."""
+    canonical = json.dumps({"request": request, "policy": clinic.policy_overrides or {}, "rules": _rules_digest()},
+                           sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
 def run_plan(clinic: Any, request: Mapping[str, Any]) -> dict[str, Any]:
     """Screen and plan with the clinic's thresholds; raises InputError if the request is invalid."""
     policy = apply_overrides(default_policy(), clinic.policy_overrides or {})
-    return plan(parse_request(dict(request)), policy).to_json()
+    return {**plan(parse_request(dict(request)), policy).to_json(), "basis": basis(clinic, request)}
+
+
+def screen_is_current(screen: Mapping[str, Any] | None, clinic: Any, request: Mapping[str, Any]) -> bool:
+    """Is a stored answer still the core's answer for ``request`` (same facts, thresholds and KB)?"""
+    return bool(screen) and not (screen or {}).get("error") and (screen or {}).get("basis") == basis(clinic, request)

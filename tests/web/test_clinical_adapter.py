@@ -1,11 +1,12 @@
-"""The adapter from stored records to the planner: facts age correctly between visits."""
+"""The adapter from stored records to the planner (palpate.lib.clinical): facts age correctly
+between visits, and a stored answer knows what it stands on."""
 
 from __future__ import annotations
 
 import datetime as dt
 from types import SimpleNamespace
 
-from palpate.web.engine import build_request
+from palpate.lib.clinical import basis, build_request, run_plan, screen_is_current
 
 EVALUATED = dt.date(2026, 11, 1)
 
@@ -44,3 +45,15 @@ def test_a_post_operative_episode_takes_its_incision_from_the_evaluation_aged_to
     request = build_request(patient, episode, on=EVALUATED + dt.timedelta(days=5), evaluation=evaluation)
     assert request["conditions"][0]["surgery_days_ago"] == 17
     assert request["conditions"][0]["incision_closed"] is True
+
+
+def test_a_stored_answer_is_current_only_for_the_same_facts_and_thresholds():
+    clinic = SimpleNamespace(policy_overrides={})
+    request = {"conditions": [{"code": "neck_pain", "region": "neck", "onset_days": 30}]}
+    answer = run_plan(clinic, request)
+    assert answer["basis"] == basis(clinic, request) and screen_is_current(answer, clinic, request)
+    changed_facts = {**request, "vitals": {"temperature_c": 38.6}}
+    assert not screen_is_current(answer, clinic, changed_facts)
+    stricter = SimpleNamespace(policy_overrides={"fever_c": 37.8})
+    assert not screen_is_current(answer, stricter, request)
+    assert not screen_is_current({k: v for k, v in answer.items() if k != "basis"}, clinic, request)
