@@ -1,0 +1,44 @@
+"""Suite-wide test setup.
+
+Reads of patient data are staged (``AuditRead``) and folded into the audit chain by the worker
+every minute. The Django tests check the chain right after a request, with no worker running, so
+this stands in for it: when a test-client request finishes, pending reads are folded, as the
+worker would have done a moment later. ``tests/audit/test_reads.py`` tests the staging and the
+fold themselves, without this shortcut.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _fold_after_request(**kwargs: object) -> None:
+    from django.db import connection
+
+    from palpate.audit.services import fold_reads
+
+    if connection.connection is not None or connection.in_atomic_block:
+        fold_reads()
+
+
+@pytest.fixture(autouse=True)
+def worker_folds_reads_after_each_request(request: pytest.FixtureRequest):  # noqa: ANN201
+    if request.node.get_closest_marker("no_fold") or "tests/served" in str(request.node.path) or "tests/core" in str(request.node.path):
+        yield
+        return
+    from django.core.signals import request_finished
+
+    request_finished.connect(_fold_after_request, dispatch_uid="tests-fold-reads")
+    yield
+    request_finished.disconnect(dispatch_uid="tests-fold-reads")
+
+
+@pytest.fixture(autouse=True)
+def own_anchor_file(request: pytest.FixtureRequest, tmp_path):  # noqa: ANN001, ANN201
+    """Each Django test anchors into its own file: the test databases start empty every time."""
+    if "tests/core" in str(request.node.path) or "tests/served" in str(request.node.path):
+        yield None
+        return
+    settings = request.getfixturevalue("settings")
+    settings.AUDIT_ANCHOR_FILE = str(tmp_path / "audit_anchor.jsonl")
+    yield tmp_path / "audit_anchor.jsonl"
