@@ -1,5 +1,6 @@
 from django.urls import include, path, register_converter
 
+from palpate.ops import views as ops_views
 from palpate.web import views
 from palpate.web.api import api
 from palpate.web.converters import IdConverter
@@ -8,7 +9,10 @@ register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("", views.today, name="today"),
-    path("healthz", views.healthz, name="healthz"),
+    # Probes: /healthz the process only (no database), /readyz the database, worker and disk.
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
+    path("ops/", include("palpate.ops.urls")),
     path("accounts/", include("palpate.accounts.urls")),
     path("clinics/", include("palpate.clinics.urls")),
     path("patients/", include("palpate.patients.urls")),
