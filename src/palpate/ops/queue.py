@@ -25,6 +25,7 @@ work happens inside the task, never in the function that queues it.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import logging
 import os
 import re
@@ -65,7 +66,8 @@ def worker_name() -> str:
 _SAFE_TEXT = re.compile(r"^[\w.:+-]{0,40}$")
 
 
-def summarize(args: tuple[Any, ...], kwargs: dict[str, Any], show: tuple[str, ...] = ()) -> str:
+def summarize(args: tuple[Any, ...], kwargs: dict[str, Any], show: tuple[str, ...] = (),
+              names: tuple[str, ...] = ()) -> str:
     """The arguments as owners may see them: numbers, dates and flags as they are, other text hidden
     unless the task names the argument in ``show`` (and it looks like an identifier)."""
 
@@ -76,17 +78,19 @@ def summarize(args: tuple[Any, ...], kwargs: dict[str, Any], show: tuple[str, ..
             return value
         return f"<{type(value).__name__}>"
 
-    parts = [one(None, a) for a in args] + [f"{k}={one(k, v)}" for k, v in sorted(kwargs.items())]
+    positional = [(names[i] if i < len(names) else None, a) for i, a in enumerate(args)]
+    parts = [f"{n}={one(n, a)}" if n else one(None, a) for n, a in positional]
+    parts += [f"{k}={one(k, v)}" for k, v in sorted(kwargs.items())]
     return ", ".join(parts)[:200]
 
 
 def _start(huey_task: Any, name: str, periodic: bool, args: tuple[Any, ...], kwargs: dict[str, Any],
-           show: tuple[str, ...]) -> int:
+           show: tuple[str, ...], names: tuple[str, ...]) -> int:
     from palpate.ops.models import TaskRun, TaskStatus
 
     row, created = TaskRun.objects.get_or_create(
         task_id=huey_task.id,
-        defaults={"name": name, "periodic": periodic, "args_summary": summarize(args, kwargs, show),
+        defaults={"name": name, "periodic": periodic, "args_summary": summarize(args, kwargs, show, names),
                   "payload": {"args": list(args), "kwargs": kwargs}, "status": TaskStatus.RUNNING, "attempts": 1,
                   "started_at": timezone.now(), "worker": worker_name()},
     )
@@ -111,11 +115,13 @@ def _finish(pk: int, error: BaseException | None, will_retry: bool) -> None:
 
 
 def _wrap(fn: Callable[..., Any], name: str, periodic: bool, show: tuple[str, ...]) -> Callable[..., Any]:
+    names = tuple(inspect.signature(fn).parameters)
+
     def run(*args: Any, task: Any, **kwargs: Any) -> Any:
         # Each task starts and ends with fresh database connections: the worker is long-lived and a
         # connection broken by a database restart must not poison the next task.
         close_old_connections()
-        pk = _start(task, name, periodic, args, kwargs, show)
+        pk = _start(task, name, periodic, args, kwargs, show, names)
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:

@@ -23,7 +23,7 @@ from palpate.audit.models import AuditRead
 from palpate.clinics.roles import CLINIC_MANAGE
 from palpate.ops.models import Backup, TaskRun, TaskStatus, WorkerHeartbeat
 from palpate.ops.queue import REGISTRY
-from palpate.ops.worker import queue_stats
+from palpate.ops.worker import import_task_modules, queue_stats
 from palpate.web.decorators import member_required
 
 
@@ -69,6 +69,7 @@ def readyz(request: HttpRequest) -> HttpResponse:
 
 
 def health_summary() -> dict[str, Any]:
+    import_task_modules()  # the web process knows the tasks the worker runs
     periodic_names = sorted(name for name, wrapper in REGISTRY.items()
                             if getattr(wrapper.task_class, "validate_datetime", None) is not None)
     last_runs = {row["name"]: row["last"] for row in
