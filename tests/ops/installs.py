@@ -33,7 +33,9 @@ class Install:
 
     @property
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+        # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a real installation has no such thing.
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
         env.update({"PALPATE_DATA_DIR": str(self.data_dir), "PALPATE_DEMO_PASSWORD": "palpate-demo",
                     "PYTHONUNBUFFERED": "1", **self.extra_env})
         if self.database_url:
