@@ -56,7 +56,7 @@ def test_a_backup_under_concurrent_writes_holds_every_write_acknowledged_before_
         assert after, "the clients kept writing after the backup"
 
         expected: dict[int, set[str]] = {}
-        for sent, acked, visit, said in sorted(acknowledged, key=lambda s: s[1]):
+        for _sent, acked, visit, said in sorted(acknowledged, key=lambda s: s[1]):
             if acked < began:
                 expected[visit] = {said}
         for sent, acked, visit, said in tally.save_log:

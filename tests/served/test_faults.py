@@ -45,7 +45,8 @@ def test_killing_the_web_workers_during_writes_loses_no_acknowledged_write(tmp_p
                 os.kill(pid, signal.SIGKILL)  # mid-request, mid-transaction: no chance to clean up
             killed += workers
             # gunicorn's master starts new workers; wait until they answer before killing again
-            _wait_for(lambda: set(driver.process_tree(app)["web_workers"]) - set(killed), 30, "new workers")
+            gone = set(killed)
+            _wait_for(lambda gone=gone: set(driver.process_tree(app)["web_workers"]) - gone, 30, "new workers")
         clients.join(SECONDS + 200)
         print(f"killed {len(killed)} web workers; " + driver.summary(tally, SECONDS))
         # Requests in flight when their worker died failed (the client saw the connection drop and

@@ -48,12 +48,16 @@ def backup(slot: str) -> None:
     """One backup for ``slot``; running it again for the same slot does nothing (idempotent)."""
     from palpate.ops.backup import backup_now, prune_backups
     from palpate.ops.models import Backup
+    from palpate.ops.queue import HUEY
 
-    if Backup.objects.filter(slot=slot).exists():
-        log.info("backup for slot %s already made", slot)
-        return
-    backup_now(slot=slot)
-    prune_backups()
+    # One backup at a time, across workers on several machines too (the lock lives in the queue);
+    # a second one waiting for it is retried later and then finds its slot done.
+    with HUEY.lock_task("palpate-backup"):
+        if Backup.objects.filter(slot=slot).exists():
+            log.info("backup for slot %s already made", slot)
+            return
+        backup_now(slot=slot)
+        prune_backups()
 
 
 @periodic_task(cron(settings.PALPATE_BACKUP_CRON))
