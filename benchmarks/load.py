@@ -31,8 +31,16 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else float("nan")
 
 
-def run(seconds: float, clients: int, workers: int, database_url: str | None, src: str | None) -> dict[str, object]:
-    extra = {"PYTHONPATH": src} if src else {}
+MIXES = {
+    "standard": driver.ClinicClient.STEPS,  # what the CI test runs: charts, Today, note saves, registrations
+    "reads": (("chart", 4), ("today", 2)),  # audited page views only (after each client's first registration)
+}
+
+
+def run(seconds: float, clients: int, workers: int, database_url: str | None, src: str | None,
+        mix: str = "standard", env: dict[str, str] | None = None) -> dict[str, object]:
+    extra = {**({"PYTHONPATH": src} if src else {}), **(env or {})}
+    driver.ClinicClient.STEPS = MIXES[mix]
     with driver.served(workers=workers, database_url=database_url, extra_env=extra) as app:
         tally = driver.drive(app.base, clients=clients, seconds=seconds)
         staged = None
@@ -56,8 +64,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server (a fresh database is made on it)")
     parser.add_argument("--src", default=None, help="run this src directory instead of the installed code")
+    parser.add_argument("--mix", choices=sorted(MIXES), default="standard")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="extra environment for serve")
     args = parser.parse_args()
-    print(json.dumps(run(args.seconds, args.clients, args.workers, args.database_url, args.src), indent=2))
+    env = dict(item.split("=", 1) for item in args.env)
+    print(json.dumps(run(args.seconds, args.clients, args.workers, args.database_url, args.src, args.mix, env)))
     return 0
 
 

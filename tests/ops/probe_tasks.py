@@ -24,3 +24,12 @@ def backup_when_released(slot: str, markers: str) -> None:
     from palpate.ops.tasks import backup
 
     backup.call_local(slot)
+
+
+@task(retries=0)
+def where_am_i(markers: str) -> None:
+    """Record the process it ran in and use the database from there (the process-worker test)."""
+    from palpate.ops.models import TaskRun
+
+    count = TaskRun.objects.count()
+    (Path(markers) / f"ran-{os.getpid()}").write_text(f"{os.getppid()} {count}\n")

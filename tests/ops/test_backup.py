@@ -36,6 +36,10 @@ def test_it_backs_up_a_running_install_and_restores_it_into_an_empty_data_direct
         assert manifest["row_counts"]["patients_patient"] == 48
         assert manifest["database"]["migrations"]["audit"] == "0004_seal_unkeyed_chains"
         assert all(len(f["sha256"]) == 64 for f in manifest["files"].values())
+        # a backup copies every clinic's records: each clinic's trail says so
+        assert source.query("import json; from palpate.audit.models import AuditEvent; print(json.dumps(list("
+                            "AuditEvent.objects.filter(action='backup.create').values_list('new__archive', flat=True))))"
+                            ) == [archive.name, archive.name]
         patients = source.query("import json; from palpate.patients.models import Patient; "
                                 "print(json.dumps(sorted(Patient.objects.values_list('family_name', flat=True))))")
 

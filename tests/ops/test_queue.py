@@ -104,3 +104,15 @@ def test_recovery_queues_again_a_run_whose_worker_died_but_not_one_still_running
         assert HUEY.pending_count() == before + 1
     finally:
         HUEY.flush()
+
+
+def test_the_queue_is_redis_when_a_redis_url_is_set(settings):
+    from huey import RedisHuey, SqliteHuey
+
+    from palpate.ops import queue
+
+    assert isinstance(queue.HUEY, SqliteHuey)
+    settings.PALPATE_REDIS_URL = "redis://127.0.0.1:6390/3"
+    built = queue._build()  # connects lazily: no Redis server needed to configure it
+    assert isinstance(built, RedisHuey)
+    assert built.storage.pool.connection_kwargs["db"] == 3 and built.storage.pool.connection_kwargs["port"] == 6390

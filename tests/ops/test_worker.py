@@ -60,3 +60,25 @@ def test_a_worker_killed_mid_task_runs_it_again_to_the_same_end_state(tmp_path):
                           "print(json.dumps(list(Backup.objects.values_list('slot', flat=True))))") == ["slot-7"]
         assert len(list((tmp_path / "backups").glob("palpate-backup-*"))) == 1
         assert b"1 interrupted task(s) queued again" in (tmp_path / "worker.log").read_bytes()
+
+
+def test_process_workers_are_forked_without_a_database_connection_and_use_their_own(tmp_path):
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    env = {"PALPATE_EXTRA_TASK_MODULES": "tests.ops.probe_tasks", "PALPATE_WORKER_TYPE": "process",
+           "PALPATE_WORKER_THREADS": "2"}
+    with install(tmp_path, demo=False, extra_env=env) as inst, open(tmp_path / "worker.log", "wb") as log:
+        worker = _worker(inst.env, log)
+        try:
+            inst.query("import json; from tests.ops.probe_tasks import where_am_i\n"
+                       f"for _ in range(4): where_am_i({str(markers)!r})\nprint(json.dumps(True))")
+            wait_for(lambda: inst.query(
+                "import json; from palpate.ops.models import TaskRun; print(json.dumps("
+                "TaskRun.objects.filter(name__endswith='where_am_i', status='succeeded').count()))") == 4,
+                90, "four tasks to succeed")
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(60)
+        parents = {p.read_text().split()[0] for p in markers.glob("ran-*")}
+        assert parents == {str(worker.pid)}  # forked children of the worker process ran them
+        assert b"inherited" not in (tmp_path / "worker.log").read_bytes()

@@ -308,11 +308,16 @@ def read_secret_file(path: str | None, what: str) -> bytes | None:
 
 
 def backup_now(dest: Path | None = None, *, passphrase_file: str | None = None, key_file: str | None = None,
-               slot: str = "") -> BackupResult:
-    """Back up the configured database and data directory (the CLI and the scheduled task)."""
+               slot: str = "", trigger: str = "command line") -> BackupResult:
+    """Back up the configured database and data directory (the CLI and the scheduled task).
+
+    A backup is a copy of every clinic's records, so each clinic's audit trail records it."""
     from django.conf import settings
+    from django.db import transaction
     from django.utils import timezone
 
+    from palpate.audit.services import record_event
+    from palpate.clinics.models import Clinic
     from palpate.ops.models import Backup
 
     passphrase_file = passphrase_file or settings.PALPATE_BACKUP_PASSPHRASE_FILE or None
@@ -326,9 +331,14 @@ def backup_now(dest: Path | None = None, *, passphrase_file: str | None = None, 
                           passphrase=passphrase, key_material=key_material,
                           env_secrets={"secret_key": bool(os.environ.get("SECRET_KEY")),
                                        "audit_key": bool(os.environ.get("PALPATE_AUDIT_KEY"))})
-    Backup.objects.create(created_at=timezone.now(), slot=slot, path=str(result.path), size=result.size,
-                          sha256=result.sha256, encrypted=result.encrypted, database=result.database,
-                          duration_ms=int(result.seconds * 1000))
+    with transaction.atomic():
+        Backup.objects.create(created_at=timezone.now(), slot=slot, path=str(result.path), size=result.size,
+                              sha256=result.sha256, encrypted=result.encrypted, database=result.database,
+                              duration_ms=int(result.seconds * 1000))
+        for clinic in Clinic.objects.order_by("pk"):
+            record_event(actor=None, clinic=clinic, action="backup.create",
+                         new={"archive": result.path.name, "sha256": result.sha256, "encrypted": result.encrypted,
+                              "trigger": trigger})
     return result
 
 

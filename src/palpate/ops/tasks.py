@@ -56,7 +56,7 @@ def backup(slot: str) -> None:
         if Backup.objects.filter(slot=slot).exists():
             log.info("backup for slot %s already made", slot)
             return
-        backup_now(slot=slot)
+        backup_now(slot=slot, trigger="owner request" if slot.startswith("manual-") else "schedule")
         prune_backups()
 
 

@@ -133,7 +133,10 @@ def run_worker(workers: int | None = None) -> int:
 
     @HUEY.on_startup("palpate-forget-inherited-connections")
     def _after_fork() -> None:
-        forget_inherited_connections()
+        # Runs in every worker as it starts; with process workers that is in the forked child.
+        found = forget_inherited_connections()
+        if found:
+            log.warning("worker process %s inherited %d database connection(s); dropped them", os.getpid(), found)
 
     @HUEY.signal(SIGNAL_INTERRUPTED)
     def _interrupted(signal: str, huey_task: Any, *args: Any) -> None:
@@ -149,7 +152,8 @@ def run_worker(workers: int | None = None) -> int:
 
     close_connections()  # before the consumer starts (process workers are forked from here)
     # SIGTERM (systemd, palpate serve) lets running tasks finish for a while; SIGINT stops at once.
-    consumer = HUEY.create_consumer(workers=workers or settings.PALPATE_WORKER_THREADS, worker_type="thread",
+    consumer = HUEY.create_consumer(workers=workers or settings.PALPATE_WORKER_THREADS,
+                                    worker_type=settings.PALPATE_WORKER_TYPE,
                                     periodic=True, scheduler_interval=1, check_worker_health=True,
                                     graceful_signal="TERM", shutdown_timeout=settings.PALPATE_WORKER_SHUTDOWN_SECONDS)
     storage = "Redis" if settings.PALPATE_REDIS_URL else f"SQLite ({settings.HUEY_SQLITE_FILE})"

@@ -290,6 +290,11 @@ HUEY_SQLITE_FILE = DATA_DIR / "huey.sqlite3"
 if not PALPATE_REDIS_URL:
     _private_file(HUEY_SQLITE_FILE)
 PALPATE_WORKER_THREADS = _env_int("PALPATE_WORKER_THREADS", 2, minimum=1)
+# "thread" (default) runs tasks in threads of one process; "process" forks one process per worker
+# (connections are closed before the fork and dropped after it, see palpate.web.forking).
+PALPATE_WORKER_TYPE = os.environ.get("PALPATE_WORKER_TYPE", "thread").strip() or "thread"
+if PALPATE_WORKER_TYPE not in {"thread", "process"}:
+    raise ImproperlyConfigured("PALPATE_WORKER_TYPE must be thread or process")
 PALPATE_WORKER_SHUTDOWN_SECONDS = _env_int("PALPATE_WORKER_SHUTDOWN_SECONDS", 25, minimum=1)
 PALPATE_TASK_STALE_MINUTES = _env_int("PALPATE_TASK_STALE_MINUTES", 60, minimum=1)
 PALPATE_TASK_HISTORY_DAYS = _env_int("PALPATE_TASK_HISTORY_DAYS", 30, minimum=1)
