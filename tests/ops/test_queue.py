@@ -79,6 +79,9 @@ def test_the_summary_shows_numbers_and_named_identifiers_but_hides_other_text():
 
 
 def test_every_built_in_job_is_registered_and_a_bad_schedule_is_refused():
+    from palpate.ops.worker import import_task_modules
+
+    assert "palpate.ops.tasks" in import_task_modules()  # what the worker does when it starts
     names = set(REGISTRY)
     for job in ("audit_fold_and_anchor", "audit_verify_full", "scheduled_backup", "backup", "housekeeping"):
         assert f"palpate.ops.tasks.{job}" in names
