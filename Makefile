@@ -10,7 +10,7 @@ CHROMIUM ?= /usr/bin/chromium
 .PHONY: install run test test-core test-web test-e2e lint bench lock chromium clean help
 
 help:
-	@echo "make run    - the app on SQLite with demo data (http://127.0.0.1:$${PORT:-8000}/)"
+	@echo "make run    - the app on SQLite with demo data and its background worker (http://127.0.0.1:$${PORT:-8000}/)"
 	@echo "make test   - the whole suite (core, Django, browser)"
 	@echo "make lint   - ruff, mypy --strict on palpate.core"
 	@echo "make bench  - speed benchmarks"
@@ -26,6 +26,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
+# palpate serve: prepare, then gunicorn and the background worker; Ctrl-C (or SIGTERM) stops both.
 run: $(STAMP)
 	$(BIN)/palpate serve
 

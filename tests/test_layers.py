@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("audit",),  # the trail
     ("accounts",),  # people
     ("clinics",),  # tenancy, roles, the actor
+    ("ops",),  # operations: the background worker and its task API, backups, health
     ("patients",),  # registry, episodes, the access door, the chart's panel slots
     ("evaluations",),
     ("plans",),

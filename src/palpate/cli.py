@@ -3,7 +3,8 @@
 Clinical commands (``plan``, ``score``, ``change``, ``bill``) run on the pure core only: JSON in on
 standard input (or ``--input FILE``), JSON out on standard output, exit 2 with a JSON error on
 standard error for bad input (see shared/contract/README.md). The web commands (``serve``,
-``prepare``, ``demo``, ``manage``, ``audit``) start Django.
+``prepare``, ``worker``, ``backup``, ``check``, ``demo``, ``manage``, ``audit``) start Django;
+``restore`` does only once the data is in place (it must find the data directory empty first).
 """
 
 from __future__ import annotations
@@ -117,6 +118,53 @@ def _django(argv: list[str]) -> int:
     return EXIT_OK
 
 
+def _admin_error(message: str) -> int:
+    sys.stderr.write(f"palpate: {message}\n")
+    return EXIT_BAD_INPUT
+
+
+def run_backup(args: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "palpate.web.settings")
+    import django
+
+    django.setup()
+    from pathlib import Path
+
+    from palpate.ops.backup import BackupError, RestoreRefused, backup_now, human_size
+
+    try:
+        result = backup_now(Path(args.dest) if args.dest else None, passphrase_file=args.passphrase_file,
+                            key_file=args.key_file)
+    except RestoreRefused as exc:  # a bad passphrase or key file argument
+        return _admin_error(str(exc))
+    except BackupError as exc:
+        sys.stderr.write(f"palpate: backup failed: {exc}\n")
+        return EXIT_INTERNAL
+    rows = sum(result.row_counts.values())
+    print(f"Backup written: {result.path} ({human_size(result.size)}, {result.database}, {rows} rows, "
+          f"{'encrypted' if result.encrypted else 'NOT encrypted'}, {result.seconds:.1f} s)")
+    print(f"sha256 {result.sha256}")
+    return EXIT_OK
+
+
+def run_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from palpate.ops.backup import RestoreFailed, RestoreRefused, read_secret_file, restore
+
+    data_dir = Path(args.data_dir or os.environ.get("PALPATE_DATA_DIR") or Path.cwd() / "var").resolve()
+    try:
+        passphrase = read_secret_file(args.passphrase_file, "passphrase file")
+        key_material = read_secret_file(args.key_file, "key file")
+        return restore(Path(args.src), data_dir=data_dir, database_url=os.environ.get("DATABASE_URL") or None,
+                       passphrase=passphrase, key_material=key_material)
+    except RestoreRefused as exc:
+        return _admin_error(f"restore refused: {exc}")
+    except RestoreFailed as exc:
+        sys.stderr.write(f"palpate: restore failed: {exc}\n")
+        return EXIT_INTERNAL
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="palpate", description="Palpate: soft-tissue therapy clinic software.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -128,10 +176,33 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     serve.add_argument("--workers", type=int, default=int(os.environ.get("PALPATE_WORKERS", "2")))
+    serve.add_argument("--without-worker", action="store_true",
+                       help="only the web server (when the worker runs as its own service)")
     sub.add_parser("prepare", help="migrate, collect static files and seed demo data on first start (serve runs it)")
+    worker = sub.add_parser("worker", help="run the background worker (scheduled backups, audit anchoring, tasks)")
+    worker.add_argument("--threads", type=int, default=None, help="tasks run at once (default PALPATE_WORKER_THREADS, 2)")
+    backup = sub.add_parser("backup", help="write a consistent backup archive while Palpate runs")
+    backup.add_argument("dest", nargs="?", metavar="DEST",
+                        help="directory for the archive (default PALPATE_BACKUP_DIR, else $PALPATE_DATA_DIR/backups)")
+    restore = sub.add_parser("restore", help="restore a backup archive into an EMPTY data directory, then verify it")
+    restore.add_argument("src", metavar="SRC", help="the archive (palpate-backup-*.tar.gz or .tar.gz.enc)")
+    restore.add_argument("--data-dir", metavar="DIR", help="where to restore (default PALPATE_DATA_DIR, else ./var)")
+    for p in (backup, restore):
+        secret = p.add_mutually_exclusive_group()
+        secret.add_argument("--passphrase-file", metavar="FILE", help="encrypt/decrypt with the passphrase in FILE")
+        secret.add_argument("--key-file", metavar="FILE", help="encrypt/decrypt with the key in FILE (32 bytes or more)")
+    check = sub.add_parser("check", help="configuration checks; --deploy adds Django's and Palpate's deployment checks")
+    check.add_argument("--deploy", action="store_true", help="checks for a production server; exits 1 on any problem")
     sub.add_parser("demo", help="load the demo clinics, users and patients")
     audit = sub.add_parser("audit", help="audit trail tools")
-    audit.add_argument("action", choices=["verify"], help="verify: check the audit hash chain")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    verify = audit_sub.add_parser("verify", help="check the chains against the audit key and the last anchor")
+    verify.add_argument("--full", action="store_true", help="re-read every chain from its first event")
+    verify.add_argument("--checkpoint", metavar="FILE", help="also check a signed checkpoint exported earlier")
+    audit_sub.add_parser("anchor", help="fold staged reads, verify what is new, anchor every chain head")
+    checkpoint = audit_sub.add_parser("checkpoint", help="print a signed checkpoint of the chain heads")
+    checkpoint.add_argument("--clinic", metavar="SLUG", help="only this clinic")
+    checkpoint.add_argument("--out", metavar="FILE", help="write it to FILE (mode 0600)")
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
@@ -144,7 +215,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from palpate.web.serve import serve
 
-        return serve(host=args.host, port=args.port, workers=args.workers)
+        return serve(host=args.host, port=args.port, workers=args.workers, with_worker=not args.without_worker)
+    if args.command == "worker":
+        from palpate.ops.worker import run_worker
+
+        return run_worker(args.threads)
+    if args.command == "backup":
+        return run_backup(args)
+    if args.command == "restore":
+        return run_restore(args)
+    if args.command == "check":
+        return _django(["check", *(["--deploy", "--fail-level", "WARNING"] if args.deploy else [])])
     if args.command == "prepare":
         from palpate.web.serve import prepare
 
@@ -152,7 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         return _django(["demo"])
     if args.command == "audit":
-        return _django(["audit_verify"])
+        if args.audit_command == "verify":
+            return _django(["audit_verify", *(["--full"] if args.full else []),
+                            *(["--checkpoint", args.checkpoint] if args.checkpoint else [])])
+        if args.audit_command == "anchor":
+            return _django(["audit_anchor"])
+        return _django(["audit_checkpoint", *(["--clinic", args.clinic] if args.clinic else []),
+                        *(["--out", args.out] if args.out else [])])
     return _django(args.rest)
 
 

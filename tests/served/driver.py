@@ -8,7 +8,8 @@ clinic does all day from several clients at once: open a chart, open Today, regi
 open an episode, and save visit notes. It records every write the server acknowledged, so that the
 caller can check afterwards that each one is in the database and that the audit trail verifies.
 
-Used by ``tests/served/test_concurrency.py`` (the CI check) and ``benchmarks/bench_load.py``.
+Used by ``tests/served/test_concurrency.py`` (the CI check), the fault and backup-under-load tests
+beside it, and ``benchmarks/load.py``.
 Loopback only: the server binds 127.0.0.1 and every request goes there.
 """
 
@@ -241,6 +242,9 @@ class Tally:
     latencies: dict[str, list[float]] = field(default_factory=dict)
     patients: list[dict[str, Any]] = field(default_factory=list)  # acknowledged patient registrations
     saves: dict[int, str] = field(default_factory=dict)  # visit pk -> the last acknowledged subjective
+    # Every acknowledged save with when it was sent and when it was answered (time.monotonic()), so
+    # that a backup taken mid-run can be checked against what had been acknowledged before it began.
+    save_log: list[tuple[float, float, int, str]] = field(default_factory=list)
 
     def record(self, step: str, seconds: float, error: str | None = None) -> None:
         with self.lock:
@@ -315,7 +319,8 @@ class ClinicClient:
                          sex="female")
         location = self.post("/patients/new/", fields, expect=r"^/patients/\d+/$")
         pk = int(location.strip("/").split("/")[-1])
-        patient = {"pk": pk, "given": given, "family": family, "by": self.username, "episode": False}
+        patient = {"pk": pk, "given": given, "family": family, "by": self.username, "episode": False,
+                   "at": time.monotonic()}
         with self.tally.lock:
             self.tally.patients.append(patient)
         self.patients.append(pk)
@@ -325,7 +330,7 @@ class ClinicClient:
                          diagnosis="Low back pain, unspecified", icd10_code="M54.50", onset_date=onset,
                          payer="self_pay")
         self.post(f"/patients/{pk}/episodes/new/", fields, expect=rf"^/patients/{pk}/$")
-        patient["episode"] = True
+        patient["episode"], patient["episode_at"] = True, time.monotonic()
         if self.visit_url is None:
             self.visit_url = self._start_visit(pk)
 
@@ -347,10 +352,12 @@ class ClinicClient:
         fields = replace(form_fields(page.text, self.visit_url), subjective=said,
                          soreness_since_last=str(self.random.randint(0, 4)), soreness_hours="24", relief="some")
         fields = _fill_first_blank_treatment(fields)
+        sent = time.monotonic()
         self.post(self.visit_url, fields, expect=re.escape(self.visit_url) + "$")
         visit_pk = int(self.visit_url.strip("/").split("/")[-1])
         with self.tally.lock:
             self.tally.saves[visit_pk] = said
+            self.tally.save_log.append((sent, time.monotonic(), visit_pk, said))
 
     STEPS = (("chart", 4), ("today", 2), ("save_note", 3), ("register", 1))
 
@@ -391,9 +398,11 @@ def _fill_first_blank_treatment(fields: list[tuple[str, str]]) -> list[tuple[str
 STAFF = ["harbor-pt", "harbor-owner", "summit-pt", "summit-owner"]
 
 
-def drive(base: str, clients: int = 8, seconds: float = 30.0, seed: int = 1) -> Tally:
-    """``clients`` members of staff (round-robin over both demo clinics) working for ``seconds``."""
-    tally = Tally()
+def drive(base: str, clients: int = 8, seconds: float = 30.0, seed: int = 1, tally: Tally | None = None) -> Tally:
+    """``clients`` members of staff (round-robin over both demo clinics) working for ``seconds``.
+
+    Pass ``tally`` to watch it from another thread while the clients work (fault and backup tests)."""
+    tally = tally if tally is not None else Tally()
     until = time.monotonic() + seconds
     threads = [threading.Thread(target=ClinicClient(base, STAFF[i % len(STAFF)], tally, seed * 1000 + i).run,
                                 args=(until,), daemon=True) for i in range(clients)]
@@ -443,3 +452,40 @@ def summary(tally: Tally, seconds: float) -> str:
     steps = ", ".join(f"{name} {count}" for name, count in sorted(tally.ok.items()))
     return (f"{tally.requests} steps in {seconds:.0f} s ({steps}); {len(tally.errors)} errors; "
             f"{len(tally.patients)} patients registered; {len(tally.saves)} notes saved")
+
+
+def children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # the command name is in parentheses and may hold spaces: the parent pid follows the last ")"
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def command_line(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def process_tree(app: Served) -> dict[str, list[int]]:
+    """The supervisor's children by role: the gunicorn master, its web workers, the background worker."""
+    tree: dict[str, list[int]] = {"gunicorn": [], "web_workers": [], "worker": []}
+    for pid in children(app.process.pid):
+        line = command_line(pid)
+        if "gunicorn" in line:
+            tree["gunicorn"].append(pid)
+            tree["web_workers"] += children(pid)
+        elif "palpate.cli worker" in line:
+            tree["worker"].append(pid)
+    return tree

@@ -1,4 +1,4 @@
-"""No database connection crosses a fork (``palpate.web.forking``, the gunicorn hooks)."""
+"""No database connection crosses a fork (``palpate.lib.forking``, the gunicorn hooks)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import os
 import pytest
 from django.db import connection
 
+from palpate.lib.forking import close_connections, forget_inherited_connections
 from palpate.web import gunicorn_conf
-from palpate.web.forking import close_connections, forget_inherited_connections
 
 pytestmark = pytest.mark.django_db
 

@@ -1,9 +1,13 @@
 """Audit events, chained per clinic.
 
 Each clinic has its own chain (``seq`` 1, 2, 3 ...), so a later shard-by-clinic split keeps every
-chain whole on one node. ``hash`` covers the event's content and the previous event's hash; any
-edit, deletion or reordering breaks the chain at that point, which ``palpate audit verify`` finds.
-Rows are never updated or deleted: the model refuses it and database triggers refuse it too.
+chain whole on one node. ``hash`` is an HMAC (keyed with the audit key, kept outside the database)
+over the event's content and the previous event's hash; any edit, deletion or reordering breaks the
+chain at that point, which ``palpate audit verify`` finds, and nobody without the key can recompute
+it. Rows are never updated or deleted: the model refuses it and database triggers refuse it too.
+
+Reads of patient data are first written to ``AuditRead``, a keyed staging log inserted without
+taking the chain head, and folded into the chain in batches (``services.fold_reads``).
 """
 
 from __future__ import annotations
@@ -73,3 +77,37 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("audit events are append-only")
+
+
+class AuditRead(models.Model):
+    """A read of patient data, recorded without queueing on the chain head.
+
+    Each row carries its own keyed MAC, so it cannot be forged or altered unnoticed while it waits.
+    ``services.fold_reads`` appends staged reads to their clinic's chain and deletes them in the
+    same transaction: a read is always either here or in the chain, never in both or neither.
+    Only folding deletes rows here; updates are refused by the model and by a database trigger.
+    """
+
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_name = models.CharField(max_length=150, blank=True)
+    patient_id = models.BigIntegerField(null=True, blank=True)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["clinic_id", "id"]
+        indexes = [models.Index(fields=["clinic", "id"], name="audit_read_clinic_id")]
+
+    def __str__(self) -> str:
+        return f"staged read {self.action} by {self.actor_name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("staged audit reads are never changed")
+        super().save(*args, **kwargs)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from palpate.audit.permissions import AUDIT_EXPORT as AUDIT_EXPORT
 from palpate.audit.permissions import AUDIT_VIEW as AUDIT_VIEW
 
 
@@ -25,11 +26,13 @@ CLINICAL_VIEW = "clinical.view"
 CLINICAL_WRITE = "clinical.write"
 NOTE_SIGN = "note.sign"
 SAFETY_OVERRIDE = "safety.override"
-# AUDIT_VIEW ("audit.view") is declared by palpate.audit, below the clinics.
+# AUDIT_VIEW ("audit.view") and AUDIT_EXPORT ("audit.export": exports and signed checkpoints)
+# are declared by palpate.audit, below the clinics.
 CLINIC_MANAGE = "clinic.manage"
 
 ALL_ACTIONS = frozenset(
-    {PATIENT_VIEW, PATIENT_WRITE, CLINICAL_VIEW, CLINICAL_WRITE, NOTE_SIGN, SAFETY_OVERRIDE, AUDIT_VIEW, CLINIC_MANAGE}
+    {PATIENT_VIEW, PATIENT_WRITE, CLINICAL_VIEW, CLINICAL_WRITE, NOTE_SIGN, SAFETY_OVERRIDE, AUDIT_VIEW, AUDIT_EXPORT,
+     CLINIC_MANAGE}
 )
 
 PERMISSIONS: dict[str, frozenset[str]] = {

@@ -1,7 +1,7 @@
 """gunicorn settings for ``palpate serve`` (``-c python:palpate.web.gunicorn_conf``).
 
 The hooks keep database connections from crossing the fork between the master and its workers
-(see ``palpate.web.forking``). ``palpate serve`` already runs its start-up work in a separate
+(see ``palpate.lib.forking``). ``palpate serve`` already runs its start-up work in a separate
 process, so the master holds no connection; these hooks are the guard for anything that changes.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from palpate.web.forking import close_connections, forget_inherited_connections
+from palpate.lib.forking import close_connections, forget_inherited_connections
 
 
 def pre_fork(server: Any, worker: Any) -> None:

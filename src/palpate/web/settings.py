@@ -7,6 +7,12 @@ SECRET_KEY           if unset, generated once and stored in ``$PALPATE_DATA_DIR/
 DEBUG                ``1``/``true`` to enable; off by default.
 ALLOWED_HOSTS        comma-separated; default ``localhost,127.0.0.1``.
 PALPATE_DB_POOL      ``0`` turns off psycopg's connection pool on PostgreSQL (on by default).
+PALPATE_SQLITE_SYNCHRONOUS  ``FULL`` (default: a commit survives a power cut) or ``NORMAL`` (faster;
+                     the last commits before a power cut may be lost, never corrupted).
+PALPATE_AUDIT_KEY    the audit trail's HMAC key; if unset, generated in ``$PALPATE_DATA_DIR/audit_key``.
+PALPATE_REDIS_URL    the background queue in Redis (``redis://host:6379/0``); unset: SQLite in the data dir.
+PALPATE_BACKUP_*     where, when and how backups are made (see the README's "Backups").
+PALPATE_LOG_FORMAT   ``json`` (default: one JSON object per line) or ``text``.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -29,9 +36,36 @@ def _env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def _env_int(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}")
+    return value
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 if missing; tighten it to 0600 if it exists (our own files only)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.chmod(path, 0o600)
+    except PermissionError:
+        pass  # not ours to change (a read-only deployment); `palpate check --deploy` reports it
+
+
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("PALPATE_DATA_DIR") or Path.cwd() / "var").resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# The data directory holds the database, the keys and the backups: only its owner may enter it.
+DATA_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+try:
+    os.chmod(DATA_DIR, 0o700)
+except PermissionError:
+    pass
 
 
 def _secret_key() -> str:
@@ -73,11 +107,14 @@ INSTALLED_APPS = [
     "palpate.plans",
     "palpate.visits",
     "palpate.outcomes",
+    "palpate.ops",
     "palpate.today",
     "palpate.demo",
 ]
 
 MIDDLEWARE = [
+    # First, so its timing and request id cover everything below it.
+    "palpate.ops.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "palpate.web.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -94,6 +131,8 @@ MIDDLEWARE = [
     "palpate.accounts.middleware.RequireTwoFactorMiddleware",
     # Axes last, as its documentation asks, so it sees the final authentication result.
     "axes.middleware.AxesMiddleware",
+    # After axes: sees a view's exception first (a full disk becomes a clear page, not a 500).
+    "palpate.ops.middleware.DiskFullMiddleware",
 ]
 
 ROOT_URLCONF = "palpate.web.urls"
@@ -126,21 +165,32 @@ if os.environ.get("DATABASE_URL"):
         _db.setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": int(os.environ.get("PALPATE_DB_POOL_MAX", "10"))}
     DATABASES = {"default": _db}
 else:
+    # FULL: a commit is on disk before it is acknowledged, WAL included, so a power cut never
+    # loses an acknowledged write. NORMAL is faster and may lose the last commits on a power cut.
+    SQLITE_SYNCHRONOUS = os.environ.get("PALPATE_SQLITE_SYNCHRONOUS", "FULL").strip().upper() or "FULL"
+    if SQLITE_SYNCHRONOUS not in {"FULL", "EXTRA", "NORMAL"}:
+        raise ImproperlyConfigured("PALPATE_SQLITE_SYNCHRONOUS must be FULL, EXTRA or NORMAL")
+    _sqlite_file = DATA_DIR / "palpate.sqlite3"
+    # The database is created 0600 (SQLite gives its -wal and -shm files the database's mode).
+    for _path in (_sqlite_file, DATA_DIR / "palpate.sqlite3-wal", DATA_DIR / "palpate.sqlite3-shm"):
+        if _path == _sqlite_file or _path.exists():
+            _private_file(_path)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(DATA_DIR / "palpate.sqlite3"),
+            "NAME": str(_sqlite_file),
             # Keep each worker's connection between requests: opening one (and running the PRAGMAs
             # below) cost a visit-note save about a twentieth of its time. A connection that broke
             # is replaced at the next request (health check). Forked workers never inherit one
-            # (palpate.web.forking).
+            # (palpate.lib.forking).
             "CONN_MAX_AGE": None,
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
                 # WAL lets readers run while one writer writes; IMMEDIATE takes the write lock at
                 # the start of each transaction so two writers queue instead of failing mid-way
                 # (this also keeps the audit hash chain linear).
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+                "init_command": f"PRAGMA journal_mode=WAL; PRAGMA synchronous={SQLITE_SYNCHRONOUS}; "
+                                "PRAGMA busy_timeout=5000;",
                 "transaction_mode": "IMMEDIATE",
             },
         }
@@ -183,6 +233,20 @@ SESSION_COOKIE_AGE = 12 * 60 * 60
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+HTTPS = _env_bool("PALPATE_HTTPS")
+if HTTPS:
+    # Behind a TLS reverse proxy (docs/deploy.md) that sets X-Forwarded-Proto and strips any the
+    # client sent. Plain-HTTP requests are redirected, except the probes a load balancer or
+    # systemd sends from the same machine.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = _env_bool("PALPATE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_HSTS_SECONDS = _env_int("PALPATE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("PALPATE_HSTS_INCLUDE_SUBDOMAINS")
+    SECURE_HSTS_PRELOAD = _env_bool("PALPATE_HSTS_PRELOAD")
+# HSTS for subdomains and the preload list commit the whole domain, which is its owner's decision
+# (the two settings above), not a fault `palpate check --deploy` should fail on.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 
 # The idle timeout is a clinic setting; this is the default for new clinics (minutes).
 PALPATE_DEFAULT_IDLE_MINUTES = 15
@@ -204,9 +268,56 @@ STORAGES = {
 # separate collectstatic step to look right.
 WHITENOISE_USE_FINDERS = True
 
+# Logs: one JSON object per line on standard error (journald, docker and log shippers read it as
+# is). Requests are logged by palpate.ops.middleware with their id, user, clinic and timings, and
+# never with names, notes or query strings.
+LOG_FORMAT = os.environ.get("PALPATE_LOG_FORMAT", "json").strip().lower()
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("PALPATE_LOG_FORMAT must be json or text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {
+        "palpate.request": {"level": os.environ.get("PALPATE_REQUEST_LOG_LEVEL", "INFO")},
+        "palpate.worker": {"level": "INFO"},
+        "palpate.audit": {"level": "INFO"},
+    },
 }
+
+# -- operations (palpate.ops): the background worker, backups, health --------------------------------
+PALPATE_REDIS_URL = os.environ.get("PALPATE_REDIS_URL", "").strip()
+HUEY_SQLITE_FILE = DATA_DIR / "huey.sqlite3"
+if not PALPATE_REDIS_URL:
+    _private_file(HUEY_SQLITE_FILE)
+PALPATE_WORKER_THREADS = _env_int("PALPATE_WORKER_THREADS", 2, minimum=1)
+# "thread" (default) runs tasks in threads of one process; "process" forks one process per worker
+# (connections are closed before the fork and dropped after it, see palpate.lib.forking).
+PALPATE_WORKER_TYPE = os.environ.get("PALPATE_WORKER_TYPE", "thread").strip() or "thread"
+if PALPATE_WORKER_TYPE not in {"thread", "process"}:
+    raise ImproperlyConfigured("PALPATE_WORKER_TYPE must be thread or process")
+PALPATE_WORKER_SHUTDOWN_SECONDS = _env_int("PALPATE_WORKER_SHUTDOWN_SECONDS", 25, minimum=1)
+PALPATE_TASK_STALE_MINUTES = _env_int("PALPATE_TASK_STALE_MINUTES", 60, minimum=1)
+PALPATE_TASK_HISTORY_DAYS = _env_int("PALPATE_TASK_HISTORY_DAYS", 30, minimum=1)
+# Extra modules whose tasks the worker loads (besides every app's tasks.py).
+PALPATE_EXTRA_TASK_MODULES = _env_list("PALPATE_EXTRA_TASK_MODULES", "")
+PALPATE_HEARTBEAT_MAX_AGE_SECONDS = _env_int("PALPATE_HEARTBEAT_MAX_AGE_SECONDS", 90, minimum=30)
+PALPATE_READY_MIN_FREE_MB = _env_int("PALPATE_READY_MIN_FREE_MB", 500)
+
+PALPATE_BACKUP_DIR = Path(os.environ.get("PALPATE_BACKUP_DIR") or DATA_DIR / "backups").resolve()
+PALPATE_BACKUP_ENABLED = _env_bool("PALPATE_BACKUP_ENABLED", True)
+PALPATE_BACKUP_CRON = os.environ.get("PALPATE_BACKUP_CRON", "30 2 * * *")  # UTC, five cron fields
+PALPATE_BACKUP_KEEP = _env_int("PALPATE_BACKUP_KEEP", 14)
+PALPATE_BACKUP_MAX_AGE_HOURS = _env_int("PALPATE_BACKUP_MAX_AGE_HOURS", 26, minimum=1)
+PALPATE_BACKUP_PASSPHRASE_FILE = os.environ.get("PALPATE_BACKUP_PASSPHRASE_FILE", "")
+PALPATE_BACKUP_KEY_FILE = os.environ.get("PALPATE_BACKUP_KEY_FILE", "")
+PALPATE_AUDIT_FULL_VERIFY_CRON = os.environ.get("PALPATE_AUDIT_FULL_VERIFY_CRON", "17 3 * * *")

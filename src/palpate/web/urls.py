@@ -1,15 +1,18 @@
 from django.urls import include, path, register_converter
 
 from palpate.lib.converters import IdConverter
+from palpate.ops import views as ops_views
 from palpate.today.views import today
 from palpate.web.api import api
-from palpate.web.health import healthz
 
 register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("", today, name="today"),
-    path("healthz", healthz, name="healthz"),
+    # Probes: /healthz the process only (no database), /readyz the database, worker and disk.
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
+    path("ops/", include("palpate.ops.urls")),
     path("accounts/", include("palpate.accounts.urls")),
     path("clinics/", include("palpate.clinics.urls")),
     path("patients/", include("palpate.patients.urls")),

@@ -1,0 +1,37 @@
+import json
+import os
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from palpate.audit.checkpoint import make_checkpoint
+from palpate.clinics.models import Clinic
+
+
+class Command(BaseCommand):
+    help = "Print (or write) a signed checkpoint of the audit trail's heads, to keep elsewhere."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--clinic", metavar="SLUG", help="only this clinic")
+        parser.add_argument("--out", metavar="FILE", help="write to FILE (mode 0600) instead of standard output")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        ids = None
+        if options["clinic"]:
+            clinic = Clinic.objects.filter(slug=options["clinic"]).first()
+            if clinic is None:
+                self.stderr.write(f"no clinic with slug {options['clinic']!r}")
+                raise SystemExit(2)
+            ids = [clinic.pk]
+        text = json.dumps(make_checkpoint(ids), indent=2) + "\n"
+        if options["out"]:
+            try:
+                fd = os.open(options["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            except OSError as exc:
+                self.stderr.write(f"cannot write {options['out']}: {exc.strerror}")
+                raise SystemExit(2) from exc
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text)
+            self.stdout.write(f"checkpoint written to {options['out']}")
+        else:
+            self.stdout.write(text, ending="")
