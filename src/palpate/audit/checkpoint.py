@@ -46,11 +46,12 @@ def fingerprint(public_b64: str) -> str:
 
 def make_checkpoint(clinic_ids: list[int] | None = None) -> dict[str, Any]:
     from palpate.audit.anchor import current_heads
-    from palpate.clinics.models import Clinic
+    from palpate.audit.models import AuditChainHead
 
     heads = current_heads()
     wanted = sorted(heads) if clinic_ids is None else [c for c in clinic_ids if c in heads]
-    slugs = dict(Clinic.objects.filter(pk__in=wanted).values_list("pk", "slug"))
+    # Through the chain head's own link to its clinic: the trail sits below the clinics app.
+    slugs = dict(AuditChainHead.objects.filter(clinic_id__in=wanted).values_list("clinic_id", "clinic__slug"))
     body = {
         "format": FORMAT,
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

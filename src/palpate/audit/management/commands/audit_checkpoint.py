@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from palpate.audit.checkpoint import make_checkpoint
-from palpate.clinics.models import Clinic
+from palpate.audit.models import AuditChainHead
 
 
 class Command(BaseCommand):
@@ -18,11 +18,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         ids = None
         if options["clinic"]:
-            clinic = Clinic.objects.filter(slug=options["clinic"]).first()
-            if clinic is None:
-                self.stderr.write(f"no clinic with slug {options['clinic']!r}")
+            # Clinics are found through their chains (the trail sits below the clinics app).
+            head = AuditChainHead.objects.filter(clinic__slug=options["clinic"]).first()
+            if head is None:
+                self.stderr.write(f"no clinic with an audit trail has the slug {options['clinic']!r}")
                 raise SystemExit(2)
-            ids = [clinic.pk]
+            ids = [head.clinic_id]
         text = json.dumps(make_checkpoint(ids), indent=2) + "\n"
         if options["out"]:
             try:
