@@ -257,6 +257,27 @@ TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+# Email (invitations, password resets, appointment reminders, check-ins) through Django's email
+# backends. By default messages are written as files in the data directory, so a demo or a
+# clinic without a mail server can read them there; set PALPATE_EMAIL_HOST (and the rest) to
+# send through an SMTP server, or PALPATE_EMAIL_BACKEND to any Django backend.
+EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+if os.environ.get("PALPATE_EMAIL_BACKEND"):
+    EMAIL_BACKEND = os.environ["PALPATE_EMAIL_BACKEND"]
+elif os.environ.get("PALPATE_EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_HOST = os.environ.get("PALPATE_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("PALPATE_EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("PALPATE_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("PALPATE_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("PALPATE_EMAIL_TLS", True)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("PALPATE_EMAIL_FROM", "Palpate <palpate@localhost>")
+# Links in emails (invitations, reminders, check-ins) need the address patients and staff reach.
+PALPATE_BASE_URL = os.environ.get("PALPATE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
