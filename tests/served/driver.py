@@ -361,7 +361,7 @@ class ClinicClient:
 
     STEPS = (("chart", 4), ("today", 2), ("save_note", 3), ("register", 1))
 
-    def run(self, until: float) -> None:
+    def run(self, until: float, stop: threading.Event | None = None) -> None:
         names = [name for name, weight in self.STEPS for _ in range(weight)]
         started = time.perf_counter()
         try:
@@ -371,7 +371,7 @@ class ClinicClient:
             return  # nothing else can work without a session; the error is counted
         self.tally.record("sign_in", time.perf_counter() - started)
         first = True
-        while time.monotonic() < until:
+        while time.monotonic() < until and not (stop is not None and stop.is_set()):
             # Each client first registers a patient and opens its own draft note, then mixes steps.
             step = "register" if first else self.random.choice(names)
             first = False
@@ -398,14 +398,17 @@ def _fill_first_blank_treatment(fields: list[tuple[str, str]]) -> list[tuple[str
 STAFF = ["harbor-pt", "harbor-owner", "summit-pt", "summit-owner"]
 
 
-def drive(base: str, clients: int = 8, seconds: float = 30.0, seed: int = 1, tally: Tally | None = None) -> Tally:
+def drive(base: str, clients: int = 8, seconds: float = 30.0, seed: int = 1, tally: Tally | None = None,
+          stop: threading.Event | None = None) -> Tally:
     """``clients`` members of staff (round-robin over both demo clinics) working for ``seconds``.
 
-    Pass ``tally`` to watch it from another thread while the clients work (fault and backup tests)."""
+    Pass ``tally`` to watch it from another thread while the clients work (fault and backup tests),
+    and ``stop`` to end the work early when what the test waits for has happened (``seconds`` is
+    then only the upper bound, so a slow machine does not run out of load before the test is done)."""
     tally = tally if tally is not None else Tally()
     until = time.monotonic() + seconds
     threads = [threading.Thread(target=ClinicClient(base, STAFF[i % len(STAFF)], tally, seed * 1000 + i).run,
-                                args=(until,), daemon=True) for i in range(clients)]
+                                args=(until, stop), daemon=True) for i in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:

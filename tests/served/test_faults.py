@@ -1,6 +1,7 @@
 """Faults on the served app: web workers killed with SIGKILL mid-write, the background worker killed.
 
-Bounded: about 12 seconds of load; 127.0.0.1 only.
+Bounded: the load runs until both rounds of kills are done and writes flow again afterwards
+(at most LOAD_LIMIT seconds, typically 15-30); 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from tests.served import driver
 
 pytestmark = pytest.mark.served
 
-SECONDS = 12.0
+# The clients work until the test has seen what it waits for; this is only the upper bound, so a
+# busy machine (CI shares its 2 cores) slows the test down instead of starving it of writes.
+LOAD_LIMIT = 240.0
 
 
 def _wait_for(condition, timeout: float, what: str) -> None:  # noqa: ANN001
@@ -33,8 +36,11 @@ def _wait_for(condition, timeout: float, what: str) -> None:  # noqa: ANN001
 def test_killing_the_web_workers_during_writes_loses_no_acknowledged_write(tmp_path):
     with driver.served(workers=2, database_url=postgres_url()) as app:
         tally = driver.Tally()
+        stop = threading.Event()
+        began = time.monotonic()
         clients = threading.Thread(target=driver.drive, args=(app.base,),
-                                   kwargs={"clients": 6, "seconds": SECONDS, "tally": tally}, daemon=True)
+                                   kwargs={"clients": 6, "seconds": LOAD_LIMIT, "tally": tally, "stop": stop},
+                                   daemon=True)
         clients.start()
         killed: list[int] = []
         for round_ in range(2):
@@ -47,8 +53,12 @@ def test_killing_the_web_workers_during_writes_loses_no_acknowledged_write(tmp_p
             # gunicorn's master starts new workers; wait until they answer before killing again
             gone = set(killed)
             _wait_for(lambda gone=gone: set(driver.process_tree(app)["web_workers"]) - gone, 30, "new workers")
-        clients.join(SECONDS + 200)
-        print(f"killed {len(killed)} web workers; " + driver.summary(tally, SECONDS))
+        # Writes flow again through the new workers before the load stops.
+        after_kills = len(tally.save_log)
+        _wait_for(lambda: len(tally.save_log) >= after_kills + 10, 60, "writes after the kills")
+        stop.set()
+        clients.join(LOAD_LIMIT + 200)
+        print(f"killed {len(killed)} web workers; " + driver.summary(tally, time.monotonic() - began))
         # Requests in flight when their worker died failed (the client saw the connection drop and
         # counts that as not acknowledged); everything acknowledged must be stored.
         assert all("ConnectionError" in e or "RemoteDisconnected" in e or "Connection aborted" in e
