@@ -247,3 +247,15 @@ def test_search_queries_do_not_grow_with_the_number_of_records(clinical_world, a
     with django_assert_max_num_queries(16):
         response = alice_api.get("Observation", patient=w.harbor_patient.pk, _count=50)
     assert len(body(response)["entry"]) == 50
+
+
+def test_the_published_structure_definitions_are_the_ones_the_server_serves(alice_api):
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "docs" / "fhir"
+    served = body(alice_api.get("StructureDefinition"))["entry"]
+    assert len(served) == 4
+    for entry in served:
+        definition = entry["resource"]
+        published = json.loads((folder / f"StructureDefinition-{definition['id']}.json").read_text())
+        assert published == definition
