@@ -21,7 +21,7 @@ def fhir_recorder():  # noqa: ANN201
 
 
 @pytest.fixture
-def make_token(world):  # noqa: ANN001, ANN201
+def make_token(world):  # noqa: ANN001, ANN201, F811
     """``make_token(world.alice, "read")`` -> the raw token, made through the services as an owner would."""
     from palpate.clinics.actor import Actor
     from palpate.clinics.models import Membership

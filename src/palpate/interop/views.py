@@ -8,16 +8,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods
 
-import palpate
 from palpate.clinics.http import AuthenticatedHttpRequest
-from palpate.clinics.models import Membership
 from palpate.clinics.roles import CLINIC_MANAGE, PATIENT_VIEW
 from palpate.interop import services
 from palpate.interop.access import access_export, access_token, tokens_for
@@ -39,10 +36,20 @@ from palpate.interop.fhir.search import (
 )
 from palpate.interop.fhir.writes import WRITABLE, create_resources, transaction_entries
 from palpate.interop.forms import TokenForm
-from palpate.interop.http import FHIR_JSON, fhir_response, fhir_view, json_body
+from palpate.interop.http import fhir_response, fhir_view, json_body
 from palpate.interop.models import ExportStatus
 from palpate.lib.decorators import member_required
 from palpate.patients.access import access_patient
+
+
+def software_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("palpate")
+    except PackageNotFoundError:
+        return "unknown"
+
 
 # Result parameters handled here rather than by a resource type.
 CONTROL = {"_count", "_offset", "_include", "_format"}
@@ -57,8 +64,7 @@ def _method(request: HttpRequest, *allowed: str) -> None:
 @fhir_view("fhir.metadata")
 def metadata(request: HttpRequest, ctx: Context) -> HttpResponse:
     _method(request, "GET", "HEAD")
-    return fhir_response(capability_statement(ctx.base, palpate.__version__ if hasattr(palpate, "__version__")
-                                              else "0.1.0"))
+    return fhir_response(capability_statement(ctx.base, software_version()))
 
 
 @fhir_view("fhir.transaction")
@@ -294,12 +300,7 @@ def tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 def revoke(request: AuthenticatedHttpRequest, token_pk: int) -> HttpResponse:
     token = access_token(request.actor, token_pk)
-    try:
-        services.do_revoke_token(request.actor, token)
-    except PermissionDenied:
-        raise
+    services.do_revoke_token(request.actor, token)
     messages.success(request, f"Token {token.label} revoked: it no longer works.")
     return HttpResponseRedirect(reverse("interop:tokens"))
 
-
-__all__ = ["FHIR_JSON", "Membership", "require_safe"]

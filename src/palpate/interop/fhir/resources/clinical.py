@@ -29,7 +29,6 @@ from palpate.interop.fhir.registry import (
     Resource,
     ResourceType,
     Source,
-    code_token_param,
     codings,
     date_param,
     last_updated_param,
@@ -355,5 +354,3 @@ class ProcedureType(ResourceType):
                    updated="visit__updated_at", order=("-visit__visit_date", "-pk"), rank=0),
         ]
 
-
-__all__ = ["code_token_param"]
