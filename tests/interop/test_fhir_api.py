@@ -259,3 +259,54 @@ def test_the_published_structure_definitions_are_the_ones_the_server_serves(alic
         definition = entry["resource"]
         published = json.loads((folder / f"StructureDefinition-{definition['id']}.json").read_text())
         assert published == definition
+
+
+def test_a_new_resource_type_plugs_in_with_one_class_reads_writes_and_conflicts_included(
+        clinical_world, make_token, fhir):
+    """How Appointment will be added after scheduling merges: one registered class; the views route
+    create (POST), update (PUT) and delete (DELETE) to it, and the CapabilityStatement lists it."""
+    from palpate.clinics.roles import PATIENT_VIEW
+    from palpate.interop.fhir import registry
+    from palpate.interop.fhir.errors import conflict
+
+    booked: dict[str, dict] = {}
+
+    class Slot(registry.ResourceType):
+        name = "Basic"
+        permission = PATIENT_VIEW
+        interactions = ("read", "create", "update", "delete")
+
+        def sources(self) -> list:
+            return []
+
+        def read_many(self, ctx, ids):  # noqa: ANN001, ANN201
+            return [booked[i] for i in ids if i in booked]
+
+        def create(self, ctx, body):  # noqa: ANN001, ANN201
+            if booked:
+                raise conflict("That time is already booked.")
+            booked["1"] = {**body, "id": "1"}
+            return booked["1"]
+
+        def update(self, ctx, resource_id, body):  # noqa: ANN001, ANN201
+            booked[resource_id] = {**body, "id": resource_id}
+            return booked[resource_id]
+
+        def delete(self, ctx, resource_id):  # noqa: ANN001, ANN201
+            booked.pop(resource_id, None)
+
+    registry.register(Slot)
+    try:
+        api = fhir(make_token(clinical_world.world.alice, "write"))
+        resource = {"resourceType": "Basic", "code": {"text": "slot"}}
+        assert api.post("Basic", resource).status_code == 201
+        clash = api.post("Basic", resource)
+        assert clash.status_code == 409 and "already booked" in outcome_text(clash)
+        response = api.client.put("/fhir/R4/Basic/1", json.dumps({**resource, "code": {"text": "moved"}}),
+                                  content_type="application/fhir+json", HTTP_AUTHORIZATION=f"Bearer {api.token}")
+        assert response.status_code == 200 and body(response)["code"]["text"] == "moved"
+        assert api.delete("Basic/1").status_code == 204 and api.get("Basic/1").status_code == 404
+        listed = {r["type"]: r for r in body(api.get("metadata"))["rest"][0]["resource"]}
+        assert {i["code"] for i in listed["Basic"]["interaction"]} == {"read", "create", "update", "delete"}
+    finally:
+        registry.REGISTRY.pop("Basic")

@@ -134,9 +134,22 @@ def search_post(request: HttpRequest, ctx: Context, type_name: str) -> HttpRespo
 @fhir_view("fhir.read")
 def instance(request: HttpRequest, ctx: Context, type_name: str, resource_id: str) -> HttpResponse:
     rt = resource_type(type_name)
-    _method(request, "GET", "HEAD")
+    writes = {"PUT": "update", "DELETE": "delete"}
+    allowed = ["GET", "HEAD", *(method for method, name in writes.items() if name in rt.interactions)]
+    _method(request, *allowed)
     if not ID_PATTERN.match(resource_id):
         raise FhirError(400, "invalid", f"{resource_id!r} is not a FHIR id (letters, digits, '-' and '.', up to 64).")
+    if request.method == "PUT":
+        # A type that declares "update" implements update(ctx, id, body) -> resource (409 on a conflict).
+        response = fhir_response(rt.update(ctx, resource_id, json_body(request)))  # type: ignore[attr-defined]
+        response.audit_action = "fhir.update"  # type: ignore[attr-defined]
+        return response
+    if request.method == "DELETE":
+        # A type that declares "delete" implements delete(ctx, id) (for Appointment: cancel it).
+        rt.delete(ctx, resource_id)  # type: ignore[attr-defined]
+        response = HttpResponse(status=204)
+        response.audit_action = "fhir.delete"  # type: ignore[attr-defined]
+        return response
     if type_name == "Binary" and "application/pdf" in request.headers.get("Accept", ""):
         pdf, row = REGISTRY["Binary"].document(ctx, resource_id)  # type: ignore[attr-defined]
         response = HttpResponse(pdf, content_type="application/pdf")

@@ -47,3 +47,8 @@ def invalid(problem: str, expression: list[str] | None = None, status: int = 422
 
 def forbidden(problem: str) -> FhirError:
     return FhirError(403, "forbidden", problem)
+
+
+def conflict(problem: str) -> FhirError:
+    """A write that clashes with the record as it is now (an appointment that overlaps another): 409."""
+    return FhirError(409, "conflict", problem)
