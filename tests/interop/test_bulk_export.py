@@ -105,7 +105,7 @@ def test_group_and_patient_exports_and_type_and_since_narrow_what_is_written(cli
 
 @pytest.mark.parametrize("path, params, headers, status, words", [
     ("$export", {}, {}, 400, "Prefer: respond-async"),
-    ("$export", {"_type": "Appointment"}, ASYNC, 404, "does not serve 'Appointment'"),
+    ("$export", {"_type": "MedicationRequest"}, ASYNC, 404, "does not serve 'MedicationRequest'"),
     ("$export", {"_outputFormat": "text/csv"}, ASYNC, 400, "_outputFormat"),
     ("$export", {"_since": "yesterday"}, ASYNC, 400, "is not a date"),
     ("Group/everyone/$export", {}, ASYNC, 404, "Group/everyone"),
