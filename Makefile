@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export PALPATE_DATA_DIR ?= $(CURDIR)/var
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test test-core test-web test-e2e lint bench lock chromium clean help
+.PHONY: install run test test-core test-web test-e2e lint bench lock chromium fhir-validator clean help
 
 help:
 	@echo "make run    - the app on SQLite with demo data and its background worker (http://127.0.0.1:$${PORT:-8000}/)"
@@ -41,8 +41,17 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
 	fi
 
+# The independent FHIR validator the tests run (Medplum's validateResource, base R4 definitions,
+# offline): npm packages at the versions pinned in the lock file, integrity-checked by npm ci.
+FHIR_VALIDATOR := tools/fhir-validator
+$(FHIR_VALIDATOR)/node_modules/.package-lock.json: $(FHIR_VALIDATOR)/package-lock.json $(FHIR_VALIDATOR)/package.json
+	cd $(FHIR_VALIDATOR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+fhir-validator: $(FHIR_VALIDATOR)/node_modules/.package-lock.json
+
 # pytest exits 5 when it collected no tests: that is a failure here, never a pass.
-test: $(STAMP) chromium
+test: $(STAMP) chromium fhir-validator
 	PALPATE_DATA_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest -p no:cacheprovider
 
 test-core: $(STAMP)
@@ -61,4 +70,4 @@ lock:
 	$(BIN)/python -m uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info
+	rm -rf $(VENV) build src/*.egg-info $(FHIR_VALIDATOR)/node_modules

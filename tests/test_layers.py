@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("plans",),
     ("visits",),
     ("outcomes",),
+    ("interop",),  # FHIR API, bulk export, API tokens: reads every clinical app, writes through patients
     ("today",),  # the start page reads every clinical app
     ("demo",),  # the demo writes through every app's services
     ("web", "cli"),  # the project: settings, URLs, API, WSGI, serving, the console script

@@ -203,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     checkpoint = audit_sub.add_parser("checkpoint", help="print a signed checkpoint of the chain heads")
     checkpoint.add_argument("--clinic", metavar="SLUG", help="only this clinic")
     checkpoint.add_argument("--out", metavar="FILE", help="write it to FILE (mode 0600)")
+    token = sub.add_parser("token", help="API tokens for other systems: create, list, revoke")
+    token.add_argument("rest", nargs=argparse.REMAINDER, help="create --user NAME --scope read|write [--days N] | "
+                                                             "list | revoke PREFIX")
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
@@ -232,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
         return prepare()
     if args.command == "demo":
         return _django(["demo"])
+    if args.command == "token":
+        return _django(["token", *args.rest])
     if args.command == "audit":
         if args.audit_command == "verify":
             return _django(["audit_verify", *(["--full"] if args.full else []),

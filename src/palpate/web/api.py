@@ -1,4 +1,4 @@
-"""The JSON API root: session authentication, one router per app, documented errors.
+"""The JSON API root: session or API-token authentication, one router per app, documented errors.
 
 OpenAPI schema at /api/openapi.json, interactive docs at /api/docs.
 """
@@ -9,6 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.security import SessionAuth
+
+from palpate.interop.api import ApiTokenAuth
 
 
 class ClinicMemberAuth(SessionAuth):
@@ -44,7 +46,9 @@ class PalpateAPI(NinjaAPI):
         return schema
 
 
-api = PalpateAPI(title="Palpate API", version="1", auth=ClinicMemberAuth(), urls_namespace="api")
+# A bearer token (palpate.interop) or the signed-in session; a request with a bad token is refused,
+# never let through on the session.
+api = PalpateAPI(title="Palpate API", version="1", auth=[ApiTokenAuth(), ClinicMemberAuth()], urls_namespace="api")
 
 
 @api.exception_handler(Http404)

@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "palpate.plans",
     "palpate.visits",
     "palpate.outcomes",
+    "palpate.interop",
     "palpate.ops",
     "palpate.today",
     "palpate.demo",
@@ -342,3 +343,10 @@ PALPATE_BACKUP_MAX_AGE_HOURS = _env_int("PALPATE_BACKUP_MAX_AGE_HOURS", 26, mini
 PALPATE_BACKUP_PASSPHRASE_FILE = os.environ.get("PALPATE_BACKUP_PASSPHRASE_FILE", "")
 PALPATE_BACKUP_KEY_FILE = os.environ.get("PALPATE_BACKUP_KEY_FILE", "")
 PALPATE_AUDIT_FULL_VERIFY_CRON = os.environ.get("PALPATE_AUDIT_FULL_VERIFY_CRON", "17 3 * * *")
+
+# -- interoperability (palpate.interop): the FHIR API, bulk export, API tokens ------------------------------
+PALPATE_API_TOKEN_DEFAULT_DAYS = _env_int("PALPATE_API_TOKEN_DEFAULT_DAYS", 90, minimum=1)
+PALPATE_API_TOKEN_MAX_DAYS = _env_int("PALPATE_API_TOKEN_MAX_DAYS", 365, minimum=1)
+PALPATE_FHIR_EXPORT_DIR = Path(os.environ.get("PALPATE_FHIR_EXPORT_DIR") or DATA_DIR / "exports").resolve()
+PALPATE_FHIR_EXPORT_HOURS = _env_int("PALPATE_FHIR_EXPORT_HOURS", 24, minimum=1)
+PALPATE_FHIR_EXPORT_FILE_LINES = _env_int("PALPATE_FHIR_EXPORT_FILE_LINES", 100_000, minimum=1)

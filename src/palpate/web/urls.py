@@ -1,5 +1,6 @@
 from django.urls import include, path, register_converter
 
+from palpate.interop.urls import fhir_patterns
 from palpate.lib.converters import IdConverter
 from palpate.ops import views as ops_views
 from palpate.today.views import today
@@ -23,6 +24,9 @@ urlpatterns = [
     path("patients/<id:pk>/outcomes/", include("palpate.outcomes.urls")),
     path("audit/", include("palpate.audit.urls")),
     path("api/", api.urls),
+    # The FHIR R4 API (palpate.interop) and the owners' page for API tokens.
+    path("fhir/R4/", include((fhir_patterns, "fhir"))),
+    path("interop/", include("palpate.interop.urls")),
 ]
 
 handler403 = "palpate.web.errors.forbidden"
