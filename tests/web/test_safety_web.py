@@ -382,7 +382,6 @@ def eval_post(**extra: Any) -> dict[str, Any]:
 
 def test_a_re_evaluation_starts_from_the_last_signed_evaluations_findings_and_vitals(world, as_user):
     from palpate.evaluations import services
-
     from tests.web.test_safety_charts import actor
 
     client = as_user(world.alice)

@@ -152,7 +152,9 @@ def respond(carried: Mapping[str, Any] | None, typed: Sequence[Treatment], soren
         if target is None:
             current[source] = None
         else:
-            current[source] = replace(current[source], pressure=target[3])  # type: ignore[arg-type]
+            found = current[source]
+            assert found is not None  # find() only returns rows still there
+            current[source] = replace(found, pressure=target[3])
             taken.add(source)
         if putting_back:
             out.put_back.append(new or {})

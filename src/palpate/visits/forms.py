@@ -103,7 +103,8 @@ class VisitNoteForm(forms.ModelForm):
             "plan_text": "Plan",
         }
         help_texts = {
-            "soreness_since_last": "Soreness of 5 or more, or lasting over 48 hours, lowers today's suggested pressure.",
+            "soreness_since_last": "It changes the rows carried forward from the last visit (lower pressure; after "
+                                   "severe soreness no friction or trigger point), by your clinic's thresholds.",
             "soreness_hours": "",
         }
         widgets = {

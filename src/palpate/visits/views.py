@@ -135,13 +135,17 @@ def carried_panel(visit: Visit, forms: NoteForms, clinic: Any, response: Any = N
     if basis:
         prompt = session_response(carry.last_session(basis.get("soreness_since_last"), basis.get("soreness_hours")),
                                   clinic_policy(clinic)).adverse_event_prompt()
+    # (The clinic's thresholds, as the rule applied them: palpate.core.response.)
     pending = []
     if response is not None:
         for change in [*response.applied, *response.reverted, *response.put_back]:
             pending.append(change)
         prompt = response.prompt
+    policy = clinic_policy(clinic)
     return {"source": carried.get("source", ""), "changes": changes, "prompt": prompt, "pending": pending,
-            "rows": carried.get("rows") or []}
+            "rows": carried.get("rows") or [],
+            "thresholds": {"lower": policy.soreness_lower_min, "hours": policy.soreness_hours_max,
+                           "severe": policy.soreness_severe_min, "severe_hours": policy.soreness_severe_hours}}
 
 
 def _context(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit, page: NotePage,
@@ -285,7 +289,8 @@ def _save(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit) -> 
     if response is not None and response.changed_rows:
         # The rows that get signed changed: say how, and let the therapist see them before signing.
         words = "; ".join(_change_words(c) for c in [*response.applied, *response.reverted, *response.put_back])
-        messages.warning(request, f"Saved. The last session's response changed the carried-forward rows: {words}."
+        messages.warning(request, f"Saved. The last session's response changed the carried-forward rows (each "
+                                  f"with its reason below): {words}."
                                   + (" Not signed yet: review the rows, then sign." if "sign" in request.POST else ""))
         if response.prompt:
             messages.warning(request, response.prompt)
@@ -304,13 +309,14 @@ def _save(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit) -> 
 
 
 def _change_words(change: dict[str, Any]) -> str:
+    """One change in a few words (its reason is shown with the row and in the list of changes)."""
     place = where(str(change.get("region")), change.get("side") or None)
     technique = label(str(change.get("technique")), "technique").lower()
     if change.get("put_back"):
-        return f"{technique} at the {place} put back as carried forward ({change['put_back'].get('reason')})"
+        return f"{technique} at the {place} put back as carried forward"
     if change.get("action") == "removed":
-        return f"{technique} at the {place} removed ({change.get('reason')})"
-    return f"{technique} at the {place} {change.get('from_pressure')} to {change.get('to_pressure')} ({change.get('reason')})"
+        return f"{technique} at the {place} removed"
+    return f"{technique} at the {place} {change.get('from_pressure')} to {change.get('to_pressure')}"
 
 
 def _locked(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit, forms: NoteForms) -> HttpResponse:
