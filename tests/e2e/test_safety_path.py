@@ -112,8 +112,11 @@ def test_a_anticoagulants_and_an_open_wound_are_drawn_the_same_way_on_every_page
     page.get_by_role("button", name="Start draft plan with these suggestions").click()
     page.wait_for_url(re.compile(r"/plans/\d+/edit/$"))
     assert_chart(page, "plan-chart", planned=True)
+    items = page.locator("[data-item-row]")
+    before = items.count()
     page.get_by_role("button", name="Add a technique").click()
-    last = page.locator("[data-item-row]").last
+    expect(items).to_have_count(before + 1)  # htmx swapped the form in with the new row
+    last = items.last
     last.locator("select[name$='-technique']").select_option("effleurage")
     last.locator("select[name$='-region']").select_option("calf")
     last.locator("select[name$='-side']").select_option("right")
@@ -141,8 +144,11 @@ def test_a_anticoagulants_and_an_open_wound_are_drawn_the_same_way_on_every_page
     page.locator("details.chart summary").first.click()
     assert_chart(page, "visit-chart", planned=True)
     # A row on the wound: refused by the live screen, with no override control.
+    rows = page.locator("tbody.treatment-row")
+    before = rows.count()
     page.get_by_role("button", name="Add a treatment row").click()
-    new_row = page.locator("tbody.treatment-row").last
+    expect(rows).to_have_count(before + 1)
+    new_row = rows.last
     new_row.locator("select[name$='-technique']").select_option("effleurage")
     new_row.locator("select[name$='-region']").select_option("calf")
     new_row.locator("select[name$='-side']").select_option("right")

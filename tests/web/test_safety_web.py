@@ -28,7 +28,6 @@ from django.utils import timezone
 from palpate.audit.models import AuditEvent
 from palpate.clinics.models import Clinic
 from palpate.evaluations.models import Evaluation
-from palpate.lib.models_common import RecordStatus
 from palpate.patients.models import Episode
 from palpate.plans.models import PlanOfCare
 from palpate.visits.models import TreatmentRow, Visit
@@ -554,6 +553,11 @@ def test_prepare_brings_settings_within_bounds(world, monkeypatch):
     assert world.summit.policy_overrides == {"bp_systolic": 180}
 
 
-def test_signed_visit_status_is_what_counts(world):
-    """Guard for the helpers above: a visit made by ``signed_visit`` is signed."""
-    assert signed_visit(world).status == RecordStatus.SIGNED
+def test_a_visit_starts_under_a_draft_plan_whose_start_date_is_not_set_yet(world, as_user):
+    """Found on the way: starting a visit under a draft plan (no start date yet) was a server error."""
+    client = as_user(world.alice)
+    plan = start_plan(client, world)
+    assert plan.start_date is None and not plan.is_signed
+    visit = start(client, world)
+    assert visit.plan_id == plan.pk and visit.carried_forward["source"] == "draft plan of care"
+    assert [t.technique for t in visit.treatments.all()] == [i["technique"] for i in plan.items]
