@@ -561,3 +561,18 @@ def test_a_visit_starts_under_a_draft_plan_whose_start_date_is_not_set_yet(world
     visit = start(client, world)
     assert visit.plan_id == plan.pk and visit.carried_forward["source"] == "draft plan of care"
     assert [t.technique for t in visit.treatments.all()] == [i["technique"] for i in plan.items]
+
+
+def test_an_assistant_cannot_put_a_row_back(world, as_user):
+    visit, data = carried_visit(as_user(world.alice), world)
+    data.update({"soreness_since_last": ["8"]})
+    as_user(world.alice).post(note_url(visit), data)
+    bob = as_user(world.bob)
+    page = bob.get(note_url(visit)).content.decode()
+    assert "Only a therapist can put it back." in page and 'name="putback-' not in page
+    data = read_form(page)
+    data["putback-0"] = ["The assistant thinks friction is fine"]
+    assert bob.post(note_url(visit), data).status_code == 302
+    visit.refresh_from_db()
+    assert ("friction", "lower_back", "moderate") not in rows_of(visit)
+    assert not [e for e in events("visit.response_rows") if e.new["put_back"]]

@@ -280,12 +280,17 @@ class PlanChanges:
     home_program: list[dict[str, Any]] = field(default_factory=list)  # each with "override_reason"
     complementary_reasons: dict[str, str] = field(default_factory=dict)  # therapy -> override reason
 
+    def around_items(self, episode: Episode) -> list[tuple[dict[str, Any], str]]:
+        """The complementary therapies and home exercises, as core.safety checks them, each with the
+        reason typed for it."""
+        return ([(therapy_item(episode, code), self.complementary_reasons.get(code, ""))
+                 for code in dict.fromkeys(self.complementary)]
+                + [(exercise_item(row), str(row.get("override_reason") or "")) for row in self.home_program])
+
     def safety_items(self, episode: Episode) -> list[tuple[dict[str, Any], str]]:
         """Everything the plan would hold, as core.safety checks it, with the reason typed for it."""
         return ([(dict(item), str(item.get("override_reason") or "")) for item in self.items]
-                + [(therapy_item(episode, code), self.complementary_reasons.get(code, ""))
-                   for code in dict.fromkeys(self.complementary)]
-                + [(exercise_item(row), str(row.get("override_reason") or "")) for row in self.home_program])
+                + self.around_items(episode))
 
 
 def _snapshot(plan: PlanOfCare) -> dict[str, Any]:
@@ -370,7 +375,7 @@ def do_save_plan(actor: Actor, plan: PlanOfCare, changes: PlanChanges, submitted
         items = [complete_item(fresh, item, condition) for item in changes.items]
         checked = [(item, str(typed.get("override_reason", "")).strip())
                    for item, typed in zip(items, changes.items, strict=True)]
-        checked += [(item, reason.strip()) for item, reason in changes.safety_items(fresh.episode)[len(items):]]
+        checked += [(item, reason.strip()) for item, reason in changes.around_items(fresh.episode)]
         overrides, new_overrides = _overrides(actor, fresh, checked)
         fresh.start_date = changes.start_date
         fresh.frequency_per_week = changes.frequency_per_week

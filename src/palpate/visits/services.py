@@ -378,8 +378,11 @@ def check_visit_note(actor: Actor, visit: Visit, note: NoteInput, *, now: dt.dat
     """
     episode = visit.episode
     when = now or timezone.now()
+    # Putting a row back is a clinical decision like an override: therapists only (the page offers
+    # the control to them alone; anyone else's is not applied).
+    put_back = note.put_back if actor.can(SAFETY_OVERRIDE) else {}
     response = carry.respond(visit.carried_forward, note.treatments, note.soreness_since_last, note.soreness_hours,
-                             clinic_policy(actor.clinic), put_back=note.put_back,
+                             clinic_policy(actor.clinic), put_back=put_back,
                              by=(actor.user.pk, actor.user.display_name()), when=when)
     note = replace(note, treatments=response.treatments)
     request = screen_request(visit.patient, episode, visit.visit_date, note, latest_evaluation(episode, for_screen=True))
