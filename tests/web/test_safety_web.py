@@ -545,6 +545,8 @@ def test_prepare_brings_settings_within_bounds(world, monkeypatch):
 
     calls = []
     monkeypatch.setattr("django.core.management.call_command", lambda *a, **k: calls.append(a[0]))
+    # prepare() closes its connections before gunicorn forks; the test's transaction must stay open.
+    monkeypatch.setattr("palpate.lib.forking.close_connections", lambda: None)
     monkeypatch.setenv("PALPATE_DEMO", "0")
     Clinic.objects.filter(pk=world.summit.pk).update(policy_overrides={"bp_systolic": 200})
     assert serve.prepare() == 0
