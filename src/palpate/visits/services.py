@@ -2,18 +2,22 @@
 
 Starting a visit prefills it (carry-forward): the treatment rows and findings of the episode's last
 signed visit, else the plan of care's items; the complementary therapies likewise, with 0 minutes
-for the therapist to fill.
+for the therapist to fill. The rows as carried (with the response recorded for each last time)
+are kept on the visit (``Visit.carried_forward``): the soreness typed today changes them
+(``visits.carry``, planning policy §3).
 
 Saving a note has one owner, a pair in the style of Zulip's actions:
 
 - :func:`check_visit_note` takes the note as typed (:class:`~palpate.visits.note.NoteInput`: plain
-  values and rows) and screens it ONCE with the clinical core, checks each treatment row against
-  the screen with the core's one safety rule (``core.safety``: what may be overridden, and with
-  which reason) and bills ONCE what a save would store (``core.billing.bill_visit``). It changes
-  nothing: the live preview shows its answer as the therapist types.
+  values and rows), applies the last session's response to the carried-forward rows, screens it
+  ONCE with the clinical core, checks each treatment and complementary row against the screen with
+  the core's one safety rule (``core.safety``: what may be overridden, and with which reason; an
+  override signed in the plan of care counts while the screen at that place is the plan's,
+  :class:`PlanOverrides`) and bills ONCE what a save would store (``core.billing.bill_visit``). It
+  changes nothing: the live preview shows its answer as the therapist types.
 - :func:`do_save_visit_note` writes exactly what was checked and says how it went
-  (:class:`SaveOutcome`): saved; saved without the treatment rows, which a restriction refuses;
-  not saved because the screen could not run; stale (someone saved since); locked (signed since).
+  (:class:`SaveOutcome`): saved; saved without the rows, which a restriction refuses; not saved
+  because the screen could not run; stale (someone saved since); locked (signed since).
 
 Signing locks the note; the screen is run again only if what it stands on changed since it was
 stored (``lib.clinical.screen_is_current``). Corrections after signing are signed addenda.
