@@ -9,4 +9,6 @@ PATIENT_URLS = {
 API_PATIENT_URLS = {
     "api:get_patient": "/api/patients/{p}",
     "api:list_episodes": "/api/patients/{p}/episodes",
+    # Same path, POST (tests/web/test_safety_web.py: another clinic's patient is a 404 there too).
+    "api:create_episode": "/api/patients/{p}/episodes",
 }

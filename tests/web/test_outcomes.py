@@ -299,12 +299,22 @@ def test_the_panel_hides_clinical_content_from_the_front_desk_and_record_from_th
     assert "<strong>ODI</strong> 50" in auditor and "Record a measure" not in auditor
 
 
+def signed(world) -> dict:  # noqa: ANN001
+    """A visit note signed by Alice: only signed notes count towards outcomes."""
+    from django.utils import timezone
+
+    from palpate.lib.models_common import RecordStatus
+
+    return {"status": RecordStatus.SIGNED, "signed_at": timezone.now(), "signed_by": world.alice}
+
+
 def test_re_evaluation_is_due_after_six_visits_without_an_important_change(world, as_user):
     from palpate.visits.models import Visit
 
     for day in range(6):
         Visit.objects.create(clinic=world.harbor, patient=world.harbor_patient, episode=world.harbor_episode,
-                             therapist=world.alice, visit_date=dt.date(2026, 10, 10 + day * 3), nprs_before=5)
+                             therapist=world.alice, visit_date=dt.date(2026, 10, 10 + day * 3), nprs_before=5,
+                             **signed(world))
     measure(world, "odi", dt.date(2026, 10, 10), 40.0)
     measure(world, "odi", dt.date(2026, 11, 10), 36.0)
     body = as_user(world.alice).get(episode_url(world)).content.decode()
@@ -319,7 +329,7 @@ def test_six_visits_with_only_a_baseline_ask_to_repeat_the_main_measure(world):
 
     for day in range(6):
         Visit.objects.create(clinic=world.harbor, patient=world.harbor_patient, episode=world.harbor_episode,
-                             therapist=world.alice, visit_date=dt.date(2026, 10, 10 + day))
+                             therapist=world.alice, visit_date=dt.date(2026, 10, 10 + day), **signed(world))
     measure(world, "odi", dt.date(2026, 10, 10), 40.0)
     body = episode_panel(world, world.alice)
     assert "Repeat ODI to judge progress" in body
@@ -384,7 +394,7 @@ def test_a_visit_note_rating_off_the_scale_is_ignored_rather_than_breaking_the_c
     from palpate.visits.models import Visit
 
     Visit.objects.create(clinic=world.harbor, patient=world.harbor_patient, episode=world.harbor_episode,
-                         therapist=world.alice, visit_date=dt.date(2026, 11, 1), nprs_before=12)
+                         therapist=world.alice, visit_date=dt.date(2026, 11, 1), nprs_before=12, **signed(world))
     body = episode_panel(world, world.alice)
     assert "no current NPRS: the bridge to active rehab needs one" in body
 

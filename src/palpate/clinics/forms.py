@@ -8,7 +8,14 @@ from django import forms
 
 from palpate.clinics.models import Clinic
 from palpate.core.errors import InputError
-from palpate.core.policy import check_overrides, policy_settings
+from palpate.core.policy import (
+    apply_overrides,
+    check_overrides,
+    check_setting,
+    default_policy,
+    policy_settings,
+    setting_bound,
+)
 
 POLICY_PREFIX = "policy_"
 
@@ -30,9 +37,11 @@ class ClinicSettingsForm(forms.ModelForm):
             help_text = f"Default {default:g} {setting.unit}. Source: {source}."
             if setting.unverified:
                 help_text += " UNVERIFIED: no retrieved source fixes this number; review it for your clinic."
+            help_text += f" Safe bound: {setting.bound_text()}."
+            # The bound is checked by the core (clean), so the error names it and why it is there.
             self.fields[POLICY_PREFIX + setting.key] = field_class(
                 label=f"{setting.label} ({setting.unit})", required=False, initial=current.get(setting.key),
-                min_value=setting.min, max_value=setting.max, help_text=help_text,
+                help_text=help_text,
                 widget=forms.NumberInput(attrs={"placeholder": f"{default:g} (default)", "step": "any" if setting.type != "int" else "1"}),
             )
 
@@ -48,14 +57,27 @@ class ClinicSettingsForm(forms.ModelForm):
             name[len(POLICY_PREFIX):]: value for name, value in data.items()
             if name.startswith(POLICY_PREFIX) and value is not None
         }
-        try:
-            # The core checks ranges and consistency (e.g. min session <= max session).
-            from palpate.core.policy import apply_overrides, default_policy
-
-            apply_overrides(default_policy(), check_overrides(overrides))
-        except InputError as exc:
-            key = exc.path.split(".")[-1]
-            field = POLICY_PREFIX + key
-            self.add_error(field if field in self.fields else None, exc.message)
+        # Planning policy §1.7: a setting may make the policy stricter, never looser than its safe
+        # bound. The core's check_setting refuses a value outside it; the error names the bound.
+        outside = False
+        for key, value in overrides.items():
+            try:
+                check_setting(key, value)
+            except InputError:
+                setting = setting_bound(key)
+                shown = int(value) if setting.type == "int" and float(value).is_integer() else value
+                self.add_error(POLICY_PREFIX + key, (
+                    f"{shown:g} {setting.unit} is outside the safe bound of {setting.bound_text()}. A clinic may "
+                    "make the policy stricter, never looser (planning policy §1.7): choose a value within it, "
+                    "or leave the box empty for the default."))
+                outside = True
+        if not outside:
+            try:
+                # The core checks consistency too (e.g. min session <= max session).
+                apply_overrides(default_policy(), check_overrides(overrides))
+            except InputError as exc:
+                key = exc.path.split(".")[-1]
+                field = POLICY_PREFIX + key
+                self.add_error(field if field in self.fields else None, exc.message)
         self.cleaned_policy = overrides
         return data

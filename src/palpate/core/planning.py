@@ -51,6 +51,7 @@ from palpate.core.kb.clinical import (
 from palpate.core.policy import Policy, apply_overrides, default_policy
 from palpate.core.regions import Cell, covers, proximal, related, sides_for, surrounding
 from palpate.core.request import CONTRACT, ConditionInput, LastSession, PlanRequest, parse_request
+from palpate.core.response import session_response
 from palpate.core.safety import breaks, effective_restrictions
 from palpate.core.screening import FRACTURES, ScreenResult, _Screener
 
@@ -499,42 +500,21 @@ class _Planner:
                         if position not in existing.owners:
                             existing.owners.append(position)
         if severe:
-            withheld = [t.label.lower() for t in self.kb.techniques.values() if t.withheld_after_severe_soreness]
-            self.warnings.append(f"Severe soreness after the last session ({severe}): no {' or '.join(withheld)} "
-                                 "today; re-assess for an adverse event before treating (Ernst 2003).")
+            self.warnings.append(session_response(self.request.last_session, self.policy).adverse_event_prompt())
         return list(drafts.values())
 
     def response(self, last: LastSession | None) -> tuple[bool, bool, str | None, str]:
-        """Lower / progress / tolerance from the last session's response (planning policy §3)."""
+        """Lower / progress / tolerance from the last session's response (planning policy §3; the one
+        rule is palpate.core.response, which the web app applies to carried-forward rows too)."""
         if last is None:
             return False, False, None, ""
-        policy = self.policy
-        soreness, hours = last.soreness_24h, last.soreness_hours
-        lower = ((soreness is not None and soreness >= policy.soreness_lower_min)
-                 or (hours is not None and hours > policy.soreness_hours_max))
-        progress = (not lower and soreness is not None and soreness <= policy.soreness_progress_max
-                    and last.relief == "good")
-        parts = []
-        if soreness is not None:
-            parts.append(f"soreness {soreness:g}/10 at 24 h")
-        if hours is not None:
-            parts.append(f"lasting {hours:g} h")
-        if progress:
-            parts.append("with good relief")
-        return lower, progress, last.pressure_tolerance, "last session's " + ", ".join(parts)
+        answer = session_response(last, self.policy)
+        return answer.lower, answer.progress, answer.tolerance, answer.words
 
     def severe_soreness(self, last: LastSession | None) -> str:
         """Planning policy §3: soreness of 8/10 or more, or lasting over 72 h (clinic settings);
         the words for the warning, or empty."""
-        if last is None:
-            return ""
-        policy = self.policy
-        parts = []
-        if last.soreness_24h is not None and last.soreness_24h >= policy.soreness_severe_min:
-            parts.append(f"{last.soreness_24h:g}/10")
-        if last.soreness_hours is not None and last.soreness_hours > policy.soreness_severe_hours:
-            parts.append(f"lasting {last.soreness_hours:g} h")
-        return ", ".join(parts)
+        return session_response(last, self.policy).severe
 
     def scar_healed(self, condition: ConditionInput) -> bool:
         days = surgery_days(condition)

@@ -37,9 +37,11 @@ from palpate.core.billing import EvaluationAssessment, assess_evaluation
 from palpate.core.errors import InputError
 from palpate.core.kb.clinical import knowledge_base
 from palpate.core.measures import percent_of_normal
+from palpate.core.measures.rom import check_rom
 from palpate.evaluations.models import POSTURE_FINDINGS, Evaluation, Irritability
 from palpate.evaluations.services import EvaluationInput
 from palpate.lib import vocabulary
+from palpate.lib.clinical import aged_findings
 from palpate.lib.vocabulary import CLOSED_CHOICES, FINDINGS_WITH_CLOSED, FINDINGS_WITH_DAYS, rom_movements
 
 PAIN_QUALITIES = [
@@ -137,6 +139,9 @@ class RomRowForm(RowForm):
                 self.add_error("degrees", "Enter the measured range in degrees.")
             return data
         try:
+            # Beyond the motion's physiological limit is a typing error (350 for 150), never a
+            # percentage of normal: refused here with the limit named, what was typed kept.
+            check_rom(joint, motion, degrees)
             self.percent = percent_of_normal(joint, motion, degrees)
         except InputError as error:
             if error.code == "not_applicable":
@@ -257,11 +262,15 @@ class LocalFindingRowForm(RowForm):
                                   widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1"}),
                                   help_text="Fracture or incision only.")
     closed = forms.ChoiceField(label="Incision closed?", choices=CLOSED_CHOICES, required=False)
+    cleared = forms.BooleanField(label=vocabulary.CLEARED_LABEL, required=False,
+                                 help_text="A DVT, fracture or incision the physician has cleared: it no longer restricts.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["code"].choices = [("", "Choose a finding…"), *vocabulary.finding_choices("local")]
         self.fields["region"].choices = [vocabulary.CHOOSE, *vocabulary.site_choices()]
+        # "carried forward from the evaluation of ..." for a row a re-evaluation starts with.
+        self.carried_from = str(self.initial.get("carried_from") or "")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -278,6 +287,8 @@ class LocalFindingRowForm(RowForm):
             self.add_error("days_ago", "Days ago applies only to a recent fracture or a surgical incision; clear it.")
         if data.get("closed") and code not in FINDINGS_WITH_CLOSED:
             self.add_error("closed", "Closed applies only to a surgical incision; clear it.")
+        if problem := vocabulary.cleared_problem(code, data.get("cleared")):
+            self.add_error("cleared", problem)
         vocabulary.check_side(self, data.get("region"), data.get("side"))
         return data
 
@@ -285,13 +296,14 @@ class LocalFindingRowForm(RowForm):
         d = self.cleaned_data
         closed = {"yes": True, "no": False}.get(d.get("closed") or "")
         return _compact({"code": d["code"], "region": d.get("region"), "side": d.get("side"),
-                         "days_ago": d.get("days_ago"), "closed": closed})
+                         "days_ago": d.get("days_ago"), "closed": closed, "cleared": True if d.get("cleared") else None})
 
     @staticmethod
     def initial_from(row: Mapping[str, Any]) -> dict[str, Any]:
         closed = {True: "yes", False: "no"}.get(row.get("closed"), "")  # type: ignore[call-overload]
         return {"code": row.get("code"), "region": row.get("region"), "side": row.get("side") or "",
-                "days_ago": row.get("days_ago"), "closed": closed}
+                "days_ago": row.get("days_ago"), "closed": closed, "cleared": bool(row.get("cleared")),
+                "carried_from": row.get("carried_from") or ""}
 
 
 ROW_FORMS: dict[str, type[RowForm]] = {
@@ -347,6 +359,13 @@ class EvaluationForm(forms.Form):
         choices=[("", "Not set: Palpate derives it from onset and pain"), *Irritability.choices])  # labels: vocabulary
     whole_body_findings = forms.MultipleChoiceField(label="Whole-body findings", choices=(), required=False,
                                                     widget=forms.CheckboxSelectMultiple)
+    whole_body_cleared = forms.MultipleChoiceField(
+        label=f"Whole-body findings {vocabulary.CLEARED_LABEL.lower()}", choices=(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="A recent trauma the physician has cleared: recorded as cleared, it no longer restricts.")
+    # A re-evaluation starts from the last signed evaluation's findings and vitals: they are to be
+    # confirmed, changed or cleared, and saving says that was done.
+    carried_reviewed = forms.BooleanField(label="I have reviewed the findings and vitals carried forward", required=False)
     temperature_c = forms.FloatField(label="Temperature (°C)", required=False,
                                      widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}))
     bp_systolic = forms.IntegerField(label="Blood pressure, systolic (mmHg)", required=False,
@@ -368,7 +387,10 @@ class EvaluationForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["whole_body_findings"].choices = vocabulary.finding_choices("whole_body")
+        self.fields["whole_body_cleared"].choices = vocabulary.cleared_choices("whole_body")
         self.fields["wells_items"].choices = vocabulary.wells_item_choices()
+        # Set by the editor when this evaluation starts from an earlier one (the date, in words).
+        self.carried_from = ""
         for rule in OTTAWA_RULES:
             self.fields[f"{rule}_done"] = forms.BooleanField(label=f"{ottawa_label(rule)} applied", required=False)
             self.fields[f"{rule}_side"] = forms.ChoiceField(label="Side examined", choices=vocabulary.side_choices(), required=False)
@@ -386,6 +408,10 @@ class EvaluationForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if self.carried_from and not data.get("carried_reviewed") and not self.data.get("check"):
+            self.add_error("carried_reviewed", f"This evaluation starts from the one of {self.carried_from}: confirm, "
+                                               "change or clear each finding and vital carried forward, then tick this "
+                                               "box. Nothing was saved; nothing you typed is lost.")
         if (data.get("wells_items") or data.get("wells_side")) and not data.get("wells_version"):
             self.add_error("wells_version", "Choose the Wells version (1997 or 2003) for the answers you gave, "
                                             "or clear them.")
@@ -435,7 +461,9 @@ class EvaluationForm(forms.Form):
             "patient_goals": evaluation.patient_goals, "posture_findings": list(evaluation.posture_findings or []),
             "posture_notes": evaluation.posture_notes, "pain_nprs": evaluation.pain_nprs,
             "palpation_notes": evaluation.palpation_notes, "irritability": evaluation.irritability,
-            "whole_body_findings": [f["code"] for f in evaluation.findings or [] if not f.get("region")],
+            "whole_body_findings": [f["code"] for f in evaluation.findings or []
+                                    if not f.get("region") and not f.get("cleared")],
+            "whole_body_cleared": [f["code"] for f in evaluation.findings or [] if not f.get("region") and f.get("cleared")],
             **(evaluation.vitals or {}),
         }
         screens = evaluation.screens or {}
@@ -456,19 +484,36 @@ class EvaluationForm(forms.Form):
 # --- the whole page ------------------------------------------------------------------------------
 
 _FINDING_PATH = re.compile(r"^findings\[(\d+)\](?:\.(\w+))?")
+_ROM_PATH = re.compile(r"^rom\[(\d+)\]")
 
 
 class EvaluationEditor:
     """The main form and the four row tables of one evaluation page, validated as one."""
 
     def __init__(self, data: Any = None, *, evaluation: Evaluation | None = None,
-                 initial: Mapping[str, Any] | None = None) -> None:
+                 initial: Mapping[str, Any] | None = None, carried: Evaluation | None = None) -> None:
         stored = evaluation
         main_initial = dict(initial or {})
         if stored is not None and stored.pk:
             main_initial = {**EvaluationForm.initial_from(stored), **main_initial}
-        self.main = EvaluationForm(data, initial=main_initial)
         local_findings = [f for f in (stored.findings if stored else []) or [] if f.get("region")]
+        self.carried = carried
+        if carried is not None and (stored is None or not stored.pk):
+            # A re-evaluation: the last signed evaluation's findings (aged to today) and vitals,
+            # each marked carried forward, to be confirmed, changed or cleared.
+            from_when = f"{carried.performed_on:%Y-%m-%d}"
+            findings = aged_findings(carried.findings or [], carried.performed_on,
+                                     main_initial.get("performed_on") or timezone.localdate())
+            whole = [f for f in findings if not f.get("region")]
+            main_initial.update({
+                "whole_body_findings": [f["code"] for f in whole if not f.get("cleared")],
+                "whole_body_cleared": [f["code"] for f in whole if f.get("cleared")],
+                **{k: v for k, v in (carried.vitals or {}).items() if k in ("temperature_c", "bp_systolic", "bp_diastolic")},
+            })
+            local_findings = [{**f, "carried_from": from_when} for f in findings if f.get("region")]
+        self.main = EvaluationForm(data, initial=main_initial)
+        if carried is not None and (stored is None or not stored.pk):
+            self.main.carried_from = f"{carried.performed_on:%Y-%m-%d}"
         self.tables = {
             "rom": row_formset("rom", data, (stored.rom if stored else []) or []),
             "pain": row_formset("pain", data, (stored.pain_map if stored else []) or []),
@@ -508,8 +553,14 @@ class EvaluationEditor:
         """Whole-body checklist first, then the local rows, remembering where each was typed."""
         self.finding_origins = []
         findings: list[dict[str, Any]] = []
+        cleared = list(self.main.cleaned_data.get("whole_body_cleared") or [])
         for code in self.main.cleaned_data.get("whole_body_findings") or []:
+            if code in cleared:
+                continue
             findings.append({"code": code})
+            self.finding_origins.append(("whole_body", code))
+        for code in cleared:
+            findings.append({"code": code, "cleared": True})
             self.finding_origins.append(("whole_body", code))
         for index, form in enumerate(self.tables["find"].forms):
             row = form.as_json()
@@ -547,6 +598,14 @@ class EvaluationEditor:
                 form.add_error(key if key in form.fields else None, message)
             elif origin:
                 main.add_error("whole_body_findings", f"{vocabulary.label(origin[1], 'finding')}: {message}")
+            else:
+                main.add_error(None, message)
+            return
+        if match := _ROM_PATH.match(path):
+            typed = [form for form in self.tables["rom"].forms if form.as_json() is not None]
+            index = int(match.group(1))
+            if index < len(typed):
+                typed[index].add_error("degrees", message)
             else:
                 main.add_error(None, message)
             return

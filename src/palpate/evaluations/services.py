@@ -27,10 +27,10 @@ from palpate.clinics.actor import Actor
 from palpate.clinics.roles import CLINICAL_WRITE, NOTE_SIGN
 from palpate.core.billing import assess_evaluation
 from palpate.core.errors import InputError
-from palpate.core.measures import percent_of_normal, rom_reference
+from palpate.core.measures import check_rom, percent_of_normal, rom_reference
 from palpate.evaluations.models import OPEN_REFERRAL_STATUSES, Evaluation, Referral, ReferralStatus
 from palpate.lib.clinical import build_request, run_plan
-from palpate.lib.models_common import sign_record
+from palpate.lib.models_common import RecordStatus, sign_record
 from palpate.lib.records import check_editable, claim_version
 from palpate.patients.models import Episode, Patient
 
@@ -53,6 +53,13 @@ def latest_evaluation(episode: Any, *, for_screen: bool = False) -> Evaluation |
     if for_screen:
         evaluations = evaluations.only(*SCREENED_FIELDS)
     return evaluations.order_by("-performed_on", "-id").first()
+
+def last_signed_evaluation(episode: Any) -> Evaluation | None:
+    """The episode's latest signed evaluation: what a re-evaluation starts from (its findings and
+    vitals carried forward, to be confirmed, changed or cleared)."""
+    return (Evaluation.objects.filter(clinic_id=episode.clinic_id, episode=episode, status=RecordStatus.SIGNED)
+            .order_by("-performed_on", "-id").first())
+
 
 def check_can_write(actor: Actor) -> None:
     if not actor.can(CLINICAL_WRITE):
@@ -141,8 +148,16 @@ def _suggested_code(complexity: Mapping[str, Any]) -> str:
 
 
 def check_evaluation(actor: Actor, patient: Patient, episode: Episode, typed: EvaluationInput) -> EvaluationCheck:
-    """Complete the typed evaluation with what the core derives from it and screen it, once."""
+    """Complete the typed evaluation with what the core derives from it and screen it, once.
+
+    A range of motion beyond the motion's physiological limit (``core.measures.check_rom``) is
+    refused like any fact the core refuses, with the limit named."""
     fields = dataclasses.asdict(typed)
+    for index, row in enumerate(typed.rom):
+        try:
+            check_rom(row["joint"], row["motion"], row["degrees"])
+        except InputError as error:
+            return EvaluationCheck(fields, None, InputError(error.code, error.message, f"rom[{index}].{error.path}"))
     fields["rom"] = _rom_with_percent(typed.rom)
     fields["suggested_code"] = _suggested_code(typed.complexity)
     request = build_request(patient, episode, on=typed.performed_on, evaluation=Evaluation(**fields))
@@ -172,6 +187,7 @@ def _create(actor: Actor, patient: Patient, episode: Episode, fields: Mapping[st
         evaluation.save()
         record_event(actor=actor, action="evaluation.create", patient_id=patient.pk, obj=evaluation,
                      new=snapshot(evaluation))
+        record_cleared(actor, evaluation, "evaluation.finding_cleared", [], evaluation.findings)
         sync_referrals(actor, evaluation)
     return evaluation
 
@@ -192,8 +208,30 @@ def _update(actor: Actor, evaluation: Evaluation, fields: Mapping[str, Any], scr
         if new:
             record_event(actor=actor, action="evaluation.update", patient_id=current.patient_id, obj=current,
                          old=old, new=new)
+        record_cleared(actor, current, "evaluation.finding_cleared", before.get("findings") or [], current.findings)
         sync_referrals(actor, current)
     return current
+
+
+CLEARED_WORDS = "cleared from the physician's note"
+
+
+def newly_cleared(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The findings recorded as cleared now that were not before (by code, place)."""
+    def place(f: Mapping[str, Any]) -> tuple[Any, ...]:
+        return f.get("code"), f.get("region") or None, f.get("side") or None
+
+    was = {place(f) for f in before or [] if f.get("cleared")}
+    return [dict(f) for f in after or [] if f.get("cleared") and place(f) not in was]
+
+
+def record_cleared(actor: Actor, record: Any, action: str, before: list[dict[str, Any]],
+                   after: list[dict[str, Any]]) -> None:
+    """One audit event per finding newly recorded as cleared (inside the save's transaction): who
+    recorded that a DVT, fracture, incision or trauma no longer restricts, and on what authority."""
+    for finding in newly_cleared(before, after):
+        record_event(actor=actor, action=action, patient_id=record.patient_id, obj=record,
+                     new={"finding": finding, "recorded_as": CLEARED_WORDS})
 
 
 def do_sign_evaluation(actor: Actor, evaluation: Evaluation, submitted_version: Any) -> Evaluation:

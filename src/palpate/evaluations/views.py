@@ -46,7 +46,13 @@ from palpate.lib.bodychart import marks_from_pain_map
 from palpate.lib.decorators import client_ip, member_required
 from palpate.lib.pdf import pdf_response, render_pdf
 from palpate.lib.records import SignedAndLocked, StaleEdit, check_editable
-from palpate.lib.vocabulary import findings_by_code, paired_regions, region_choices, region_groups
+from palpate.lib.vocabulary import (
+    CLEARED_LABEL,
+    findings_by_code,
+    paired_regions,
+    region_choices,
+    region_groups,
+)
 from palpate.patients.access import access_episode, access_patient
 from palpate.patients.models import Episode, Patient
 
@@ -104,7 +110,8 @@ def _form_context(request: AuthenticatedHttpRequest, patient: Patient, episode: 
         "pain_marks": marks_from_pain_map(pain_rows or []),
         "region_codes": [code for code, _ in region_choices()], "paired": sorted(paired_regions()),
         "check_url": reverse("evaluations:check", args=[patient.pk, episode.pk]),
-        "rom_reference_name": rom_reference().name,
+        "rom_reference_name": rom_reference().name, "carried_from": main.carried_from,
+        "cleared_label": CLEARED_LABEL,
         **extra,
     }
 
@@ -164,10 +171,11 @@ def _submit(request: AuthenticatedHttpRequest, patient: Patient, episode: Episod
         return _render_form(request, patient, episode, EvaluationEditor(data, evaluation=evaluation), evaluation,
                             status=403, locked="This evaluation was signed and locked; nothing was saved.")
     add = data.get("add_row", "")
+    carried = services.last_signed_evaluation(episode) if evaluation is None else None
     if add in ROW_FORMS:
-        editor = EvaluationEditor(_with_extra_row(data, add), evaluation=evaluation)
+        editor = EvaluationEditor(_with_extra_row(data, add), evaluation=evaluation, carried=carried)
         return _render_form(request, patient, episode, editor, evaluation, focus_table=add)
-    editor = EvaluationEditor(data, evaluation=evaluation)
+    editor = EvaluationEditor(data, evaluation=evaluation, carried=carried)
     if not editor.is_valid():
         return _render_form(request, patient, episode, editor, evaluation)
     checked = services.check_evaluation(actor, patient, episode, editor.typed())
@@ -213,7 +221,13 @@ def evaluation_create(request: AuthenticatedHttpRequest, pk: int, episode_pk: in
     episode = access_episode(actor, patient, episode_pk)
     if request.method == "POST":
         return _submit(request, patient, episode, None)
-    editor = EvaluationEditor(initial={"performed_on": timezone.localdate()})
+    # A re-evaluation starts from the last signed evaluation's findings and vitals (shown as carried
+    # forward, to be confirmed, changed or cleared), never blank: a blank screen says "proceed".
+    carried = services.last_signed_evaluation(episode)
+    editor = EvaluationEditor(initial={"performed_on": timezone.localdate()}, carried=carried)
+    if carried is not None:
+        record_read(actor, "evaluation.carry_forward", patient_id=patient.pk, obj=carried,
+                    ip_address=client_ip(request))
     return _render_form(request, patient, episode, editor, None)
 
 

@@ -1,7 +1,11 @@
 """The body chart: front and back views as server-rendered SVG.
 
-One renderer serves the evaluation's pain map (clickable), the screen result (forbidden and
-capped regions) and printed PDFs. Marks are drawn with patterns and outlines as well as colour,
+One renderer serves the evaluation's pain map (clickable), the screen result and printed PDFs.
+A screen result is drawn one way everywhere (evaluation, plan editor and page, visit note and
+every PDF: :func:`screen_marks`): blocked regions cross-hatched (class ``forbidden``), capped
+regions dotted with the cap named in the title (class ``capped``), planned or recorded treatment
+striped (class ``planned``), the stripes drawn over a restriction's pattern so neither hides the
+other. Marks are drawn with patterns and outlines as well as colour,
 and every shape carries a text title, so the chart never relies on colour alone. Shapes carry
 ``data-region`` and ``data-side`` so the evaluation form's script can map a click to a row.
 
@@ -14,10 +18,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
 
-from palpate.lib.vocabulary import label
+from palpate.core.kb.clinical import RANK, knowledge_base
+from palpate.core.safety import effective_restrictions
+from palpate.core.vocabulary import join_or
+from palpate.lib.vocabulary import label, paired_regions, region_groups
 
 VIEW_WIDTH = 200
 VIEW_GAP = 40
@@ -92,20 +100,22 @@ CHARTED_REGIONS = sorted({(s.region, s.side) for s in SHAPES})
 
 @dataclass(frozen=True)
 class Mark:
-    """What to show on one region. ``kind``: forbidden, capped, pain or planned."""
+    """What to show on one region. ``kind``: forbidden (blocked), capped, pain or planned."""
 
     kind: str
     label: str
     intensity: int | None = None
 
 
-# Drawn in this order of precedence when several marks fall on one region: safety first.
+# Drawn in this order of precedence when several marks fall on one region: safety first. A planned
+# mark is never hidden by a safety mark: its stripes are drawn over the region's own pattern.
 KIND_ORDER = ("forbidden", "capped", "pain", "planned")
 LEGEND = {
-    "forbidden": "Not to be treated (cross-hatched, solid outline)",
-    "capped": "Pressure capped (dotted, dashed outline)",
+    "forbidden": "Not to be treated (cross-hatched, solid outline): blocked, nothing may be done there",
+    "capped": "Pressure capped (dotted, dashed outline): some techniques or pressures limited, the cap named on "
+              "the region",
     "pain": "Pain (shaded by intensity)",
-    "planned": "Planned treatment (striped)",
+    "planned": "Planned treatment (striped), drawn over any restriction",
 }
 
 _DEFS = """<defs>
@@ -117,6 +127,8 @@ _DEFS = """<defs>
 <rect width="6" height="6" fill="#ffe9b8"/><circle cx="3" cy="3" r="1.4" fill="#8a5300"/></pattern>
 <pattern id="pp-stripes" width="8" height="8" patternUnits="userSpaceOnUse">
 <rect width="8" height="8" fill="#d6e6f7"/><rect width="8" height="3" fill="#0b5cad"/></pattern>
+<pattern id="pp-stripes-over" width="8" height="8" patternUnits="userSpaceOnUse">
+<rect width="8" height="2.5" fill="#0b5cad"/></pattern>
 </defs>"""
 
 
@@ -153,6 +165,8 @@ def render_body_chart(
     caption: str = "Body chart",
     chart_id: str = "bodychart",
 ) -> SafeString:
+    """The chart with its marks. A region with a safety mark (blocked or capped) and a planned one
+    is drawn with the safety pattern and the planned stripes over it, and both in its title."""
     marks = marks or {}
     width = VIEW_WIDTH * 2 + VIEW_GAP
     parts = [
@@ -167,33 +181,55 @@ def render_body_chart(
         f'<text x="{width - 12}" y="14" font-size="10" fill="#4d5a69">R</text>',
     ]
     for shape in SHAPES:
-        mark = _primary(marks.get((shape.region, shape.side)))
+        here = _as_list(marks.get((shape.region, shape.side)))
+        mark = _primary(here)
+        planned = [m for m in here if m.kind == "planned"]
         fill, stroke, stroke_width, dash = _style(mark)
-        label = region_label(shape.region, shape.side)
-        title = f"{label} ({shape.view})" + (f": {mark.label}" if mark else "")
-        attrs = (
-            f'class="region{" " + mark.kind if mark else ""}" data-region="{shape.region}" data-side="{shape.side}"'
-        )
+        place = region_label(shape.region, shape.side)
+        words = [m.label for m in sorted(here, key=_rank)]
+        title = f"{place} ({shape.view})" + (f": {'; '.join(dict.fromkeys(words))}" if words else "")
+        kinds = [mark.kind] if mark else []
+        if planned and mark is not None and mark.kind != "planned":
+            kinds.append("planned")
+        attrs = f'class="{" ".join(["region", *kinds])}" data-region="{shape.region}" data-side="{shape.side}"'
         if interactive:
             attrs += f' tabindex="0" role="button" aria-label="{escape(title)}"'
-        geometry = (
-            f'<ellipse cx="{shape.x + shape.w / 2}" cy="{shape.y + shape.h / 2}" rx="{shape.w / 2}" ry="{shape.h / 2}"'
-            if shape.kind == "ellipse"
-            else f'<rect x="{shape.x}" y="{shape.y}" width="{shape.w}" height="{shape.h}" rx="3"'
-        )
+        geometry = _geometry(shape)
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        overlay = ""
+        if "planned" in kinds and mark is not None and mark.kind != "planned":
+            # The planned stripes over the restriction's own pattern: both stay visible.
+            overlay = (f'{geometry} class="planned-overlay" fill="url(#pp-stripes-over)" stroke="#0b5cad" '
+                       f'stroke-width="1" pointer-events="none"/>')
         parts.append(
             f"<g {attrs}><title>{escape(title)}</title>{geometry} fill=\"{fill}\" stroke=\"{stroke}\" "
-            f'stroke-width="{stroke_width}"{dash_attr}/></g>'
+            f'stroke-width="{stroke_width}"{dash_attr}/>{overlay}</g>'
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every dynamic value above is escaped
 
 
+def _geometry(shape: Shape) -> str:
+    if shape.kind == "ellipse":
+        return (f'<ellipse cx="{shape.x + shape.w / 2}" cy="{shape.y + shape.h / 2}" rx="{shape.w / 2}" '
+                f'ry="{shape.h / 2}"')
+    return f'<rect x="{shape.x}" y="{shape.y}" width="{shape.w}" height="{shape.h}" rx="3"'
+
+
+def _rank(mark: Mark) -> int:
+    return KIND_ORDER.index(mark.kind) if mark.kind in KIND_ORDER else len(KIND_ORDER)
+
+
+def _as_list(value: Mark | Iterable[Mark] | None) -> list[Mark]:
+    if value is None:
+        return []
+    if isinstance(value, Mark):
+        return [value]
+    return list(value)
+
+
 def _primary(value: Mark | Iterable[Mark] | None) -> Mark | None:
-    if value is None or isinstance(value, Mark):
-        return value
-    ranked = sorted(value, key=lambda m: KIND_ORDER.index(m.kind) if m.kind in KIND_ORDER else len(KIND_ORDER))
+    ranked = sorted(_as_list(value), key=_rank)
     return ranked[0] if ranked else None
 
 
@@ -212,23 +248,116 @@ def expand_regions(region: str, side: str | None, groups: Mapping[str, Iterable[
     return out
 
 
-def marks_from_restrictions(
-    restrictions: Iterable[Mapping[str, object]], groups: Mapping[str, Iterable[str]], paired: set[str]
-) -> dict[tuple[str, str], list[Mark]]:
-    """The core's restrictions (``max_pressure`` none = forbidden, light/moderate = capped)."""
-    marks: dict[tuple[str, str], list[Mark]] = {}
+# -- a screen result on the chart: the one drawing for every page and PDF ------------------------
+
+
+def restriction_marks(restrictions: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], Mark]:
+    """One safety mark per charted region from the core's restrictions (``core.safety`` shape).
+
+    A region is *blocked* (kind ``forbidden``, cross-hatched) when every soft-tissue technique is
+    forbidden there, and *capped* (dotted) when anything is limited there: some techniques forbidden
+    or capped at a pressure, exercise or therapies not allowed. The label names the cap per technique
+    at that region, whichever restrictions set it ("light pressure at most for effleurage, petrissage
+    or myofascial release; no friction or trigger point (anticoagulant therapy)"), so a whole-body
+    pressure cap is never drawn as "not to be treated". A held session (``core.safety.
+    effective_restrictions``) blocks everything.
+    """
+    kb = knowledge_base()
+    groups, paired = region_groups(), set(paired_regions())
+    techniques = list(kb.techniques)
+    caps: dict[tuple[str, str], dict[str, tuple[str, set[str]]]] = {}
+    other: dict[tuple[str, str], list[str]] = {}
+    held: dict[tuple[str, str], set[str]] = {}
+    whole: dict[tuple[str, str], set[str]] = {}  # why a single restriction blocks every technique there
     for r in restrictions:
-        max_pressure = str(r.get("max_pressure", "none"))
-        techniques = list(r.get("techniques", []) or [])  # type: ignore[call-overload]
-        because = ", ".join(label(str(b)).lower() for b in (r.get("because") or []))  # type: ignore[attr-defined]
-        named = ", ".join(label(str(t)).lower() for t in techniques)
-        if max_pressure == "none":
-            kind, text = "forbidden", f"no {named} ({because})"
-        else:
-            kind, text = "capped", f"{label(max_pressure, 'pressure').lower()} pressure at most for {named} ({because})"
-        for key in expand_regions(str(r.get("region")), r.get("side") and str(r.get("side")), groups, paired):
-            marks.setdefault(key, []).append(Mark(kind, text))
+        because = {str(b) for b in r.get("because") or ()}
+        cap = str(r.get("max_pressure") or "none")
+        side = str(r["side"]) if r.get("side") else None
+        for key in expand_regions(str(r.get("region")), side, groups, paired):
+            if r.get("hold"):
+                held.setdefault(key, set()).update(because)
+            if cap == "none" and set(techniques) <= {str(t) for t in r.get("techniques") or ()}:
+                whole.setdefault(key, set()).update(because)
+            at = caps.setdefault(key, {})
+            for technique in r.get("techniques") or ():
+                current, why = at.get(str(technique), ("deep", set()))
+                if RANK.get(cap, 0) < RANK[current]:
+                    at[str(technique)] = (cap, set(because))
+                elif RANK.get(cap, 0) == RANK[current]:
+                    why.update(because)
+            notes = other.setdefault(key, [])
+            if r.get("exercise"):
+                notes.append("no exercise that moves or loads it")
+            therapies = [label(str(t)).lower() for t in r.get("therapies") or ()]
+            if therapies:
+                notes.append(f"no {join_or(therapies)}")
+            if not r.get("techniques") and not r.get("exercise") and not therapies:
+                notes.append("restricted")
+            if notes and because:
+                notes[-1] += f" ({_because(because)})"
+    out: dict[tuple[str, str], Mark] = {}
+    for key in sorted(set(caps) | set(other)):
+        at = caps.get(key, {})
+        notes = list(dict.fromkeys(other.get(key, [])))
+        if key in held:
+            out[key] = Mark("forbidden", f"blocked: session held, nothing until the referral is answered "
+                                         f"({_because(held[key])})")
+            continue
+        if at and all(at.get(t, ("deep", set()))[0] == "none" for t in techniques):
+            # Name what blocks the region (a wound), not a cap it also lies under (anticoagulants).
+            because = whole.get(key) or set().union(*(why for _, why in at.values()))
+            out[key] = Mark("forbidden", "; ".join([f"blocked: no soft-tissue work ({_because(because)})", *notes]))
+            continue
+        words = []
+        by_cap: dict[str, list[str]] = {}
+        reasons: dict[str, set[str]] = {}
+        for technique in techniques:
+            if technique in at and at[technique][0] != "deep":
+                by_cap.setdefault(at[technique][0], []).append(technique)
+                reasons.setdefault(at[technique][0], set()).update(at[technique][1])
+        for cap in sorted(by_cap, key=lambda c: RANK.get(c, 0)):
+            named = join_or([label(t).lower() for t in by_cap[cap]])
+            text = f"no {named}" if cap == "none" else f"{label(cap, 'pressure').lower()} pressure at most for {named}"
+            words.append(f"{text} ({_because(reasons[cap])})")
+        if words or notes:
+            out[key] = Mark("capped", "capped: " + "; ".join([*words, *notes]))
+    return out
+
+
+def planned_marks(items: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], list[Mark]]:
+    """Striped marks for planned or recorded soft-tissue items ``{"technique", "region", "side",
+    "pressure", "minutes"?}`` (a plan's items, a visit's treatment rows)."""
+    groups, paired = region_groups(), set(paired_regions())
+    marks: dict[tuple[str, str], list[Mark]] = {}
+    for item in items:
+        minutes = f", {item['minutes']} min" if item.get("minutes") else ""
+        text = (f"planned: {label(str(item.get('technique')), 'technique').lower()}, "
+                f"{label(str(item.get('pressure')), 'pressure').lower()}{minutes}")
+        for key in expand_regions(str(item.get("region")), str(item.get("side") or "") or None, groups, paired):
+            marks.setdefault(key, []).append(Mark("planned", text))
     return marks
+
+
+def screen_marks(screen: Mapping[str, Any] | None,
+                 items: Iterable[Mapping[str, Any]] = ()) -> dict[tuple[str, str], list[Mark]]:
+    """A screen result (its restrictions, a held session as a whole-body block) and the items
+    planned or recorded under it: the marks every page and PDF draws (evaluation, plan, visit)."""
+    marks: dict[tuple[str, str], list[Mark]] = {
+        key: [mark] for key, mark in restriction_marks(effective_restrictions(screen or {})).items()}
+    for key, planned in planned_marks(items).items():
+        marks.setdefault(key, []).extend(planned)
+    return marks
+
+
+def render_screen_chart(screen: Mapping[str, Any] | None, items: Iterable[Mapping[str, Any]] = (), *,
+                        caption: str = "Body chart: where treatment is restricted", chart_id: str = "screen-chart",
+                        interactive: bool = False) -> SafeString:
+    """The one drawing of a screen result, with what is planned under it."""
+    return render_body_chart(screen_marks(screen, items), caption=caption, chart_id=chart_id, interactive=interactive)
+
+
+def _because(codes: Iterable[str]) -> str:
+    return ", ".join(label(str(b)).lower() for b in sorted(codes))
 
 
 def marks_from_pain_map(pain_map: Iterable[Mapping[str, object]]) -> dict[tuple[str, str], Mark]:

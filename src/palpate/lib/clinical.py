@@ -23,7 +23,7 @@ from typing import Any
 
 import palpate.core
 from palpate.core.planning import plan
-from palpate.core.policy import apply_overrides, default_policy
+from palpate.core.policy import Policy, apply_overrides, default_policy, overrides_within_bounds
 from palpate.core.request import parse_request
 
 
@@ -166,10 +166,21 @@ def basis(clinic: Any, request: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
+def clinic_policy(clinic: Any) -> Policy:
+    """The clinic's thresholds, each within its safe bound.
+
+    A clinic stored a value before the bounds existed (planning policy §1.7)? Until ``palpate
+    prepare`` brings it to its bound and audits that (``palpate.ops.policy_bounds``), planning uses
+    the bound in its place, as that service will store it: planning never fails for such a clinic,
+    and never plans looser than the bound.
+    """
+    within, _ = overrides_within_bounds(clinic.policy_overrides or {})
+    return apply_overrides(default_policy(), within)
+
+
 def run_plan(clinic: Any, request: Mapping[str, Any]) -> dict[str, Any]:
     """Screen and plan with the clinic's thresholds; raises InputError if the request is invalid."""
-    policy = apply_overrides(default_policy(), clinic.policy_overrides or {})
-    return {**plan(parse_request(dict(request)), policy).to_json(), "basis": basis(clinic, request)}
+    return {**plan(parse_request(dict(request)), clinic_policy(clinic)).to_json(), "basis": basis(clinic, request)}
 
 
 def screen_is_current(screen: Mapping[str, Any] | None, clinic: Any, request: Mapping[str, Any]) -> bool:

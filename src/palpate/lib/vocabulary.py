@@ -139,6 +139,31 @@ FINDINGS_WITH_DAYS = frozenset({"recent_fracture", "surgical_incision"})
 FINDINGS_WITH_CLOSED = frozenset({"surgical_incision"})
 CLOSED_CHOICES = [("", "—"), ("yes", "Closed"), ("no", "Not closed")]
 
+# A resolving finding (a DVT, a fracture, an incision, a trauma) recorded as cleared no longer
+# restricts (vocabulary.md ``cleared``); only the physician's word clears it, so the form says so.
+CLEARED_LABEL = "Cleared from the physician's note"
+
+
+@cache
+def resolving_findings() -> frozenset[str]:
+    """The findings that take ``cleared`` (the knowledge base's ``resolves``)."""
+    return frozenset(f.code for f in finding_catalogue() if f.resolves)
+
+
+@cache
+def cleared_choices(scope: str) -> tuple[tuple[str, str], ...]:
+    """The resolving findings of a scope (``whole_body``/``local``), for a "cleared" checklist."""
+    return tuple((code, text) for code, text in finding_choices(scope) if code in resolving_findings())
+
+
+def cleared_problem(code: str | None, cleared: bool | None) -> str:
+    """Why a finding cannot be recorded as cleared ("" when it can, or is not)."""
+    if not cleared or not code or code in resolving_findings():
+        return ""
+    names = ", ".join(label(c, "finding").lower() for c in sorted(resolving_findings()))
+    return (f"{label(code, 'finding')} does not resolve, so it cannot be recorded as cleared; only these can: "
+            f"{names}. Remove the finding instead if it no longer applies.")
+
 
 def because_label(code: str) -> str:
     """Why a restriction, hold or referral applies: a finding, a red flag, a positive screen."""

@@ -2,7 +2,10 @@
 
 Read-only. Every judgement (band, responder status, progression) comes from
 ``palpate.core.measures``; this module only gathers the episode's rows into the series the core
-takes. ``episode_progress`` runs a fixed number of queries whatever the number of measurements
+takes. Signed records only: a visit note counts (its NPRS, its place in the visit count) once it
+is signed; drafts are listed as drafts (``EpisodeProgress.drafts``) and never counted. A
+questionnaire counts once it is recorded: the app has no draft questionnaires (recording one is
+submitting it, scored and audited at once). ``episode_progress`` runs a fixed number of queries whatever the number of measurements
 (measurements, visits, the main-measure choice), so pages built on it cannot grow N+1.
 """
 
@@ -15,6 +18,7 @@ from typing import Any
 from palpate.core import measures
 from palpate.core.errors import InputError
 from palpate.core.measures import Band, ChangeResult, Instrument, ProgressionSignals, ResponderStatus, Scale
+from palpate.lib.models_common import RecordStatus
 from palpate.outcomes import main_measure
 from palpate.outcomes.models import MainMeasureChoice, OutcomeMeasurement
 
@@ -93,6 +97,14 @@ class NprsReading:
     source: str  # "questionnaire" or "visit note"
 
 
+@dataclass(frozen=True)
+class DraftVisit:
+    """A visit note not signed yet: listed so the therapist sees it, never counted."""
+
+    visit_date: dt.date
+    nprs_before: int | None
+
+
 @dataclass
 class EpisodeProgress:
     episode: Any
@@ -105,6 +117,8 @@ class EpisodeProgress:
     visits_count: int
     visit_dates: list[dt.date]
     instruments_measured: list[str] = field(default_factory=list)
+    # Unsigned visit notes: shown as drafts, never counted (their pain rating may still change).
+    drafts: list[DraftVisit] = field(default_factory=list)
 
     @property
     def latest_by_scale(self) -> list[ScaleProgress]:
@@ -126,8 +140,12 @@ def episode_progress(episode: Any, measurements: list[OutcomeMeasurement] | None
             OutcomeMeasurement.objects.filter(clinic_id=episode.clinic_id, episode=episode)
             .select_related("entered_by").order_by("taken_on", "id")
         )
-    visits = list(Visit.objects.filter(clinic_id=episode.clinic_id, episode=episode)
-                  .order_by("visit_date", "id").values_list("visit_date", "nprs_before"))
+    # Only signed notes count (their pain rating and their number): a draft's NPRS may still be a
+    # typo, and must not become "latest pain" or make a patient "ready for active rehab".
+    noted = list(Visit.objects.filter(clinic_id=episode.clinic_id, episode=episode)
+                 .order_by("visit_date", "id").values_list("visit_date", "nprs_before", "status"))
+    visits = [(day, nprs) for day, nprs, status in noted if status == RecordStatus.SIGNED]
+    drafts = [DraftVisit(day, nprs) for day, nprs, status in noted if status != RecordStatus.SIGNED]
     choice = (MainMeasureChoice.objects.filter(clinic_id=episode.clinic_id, episode=episode)
               .values_list("instrument", "scale").first())
 
@@ -168,7 +186,7 @@ def episode_progress(episode: Any, measurements: list[OutcomeMeasurement] | None
     return EpisodeProgress(
         episode=episode, measurements=measurements, scales=scales, main=main, main_progress=main_progress,
         signals=signals, nprs=nprs, visits_count=len(visits), visit_dates=[d for d, _ in visits],
-        instruments_measured=codes_in_order,
+        instruments_measured=codes_in_order, drafts=drafts,
     )
 
 

@@ -20,7 +20,7 @@ from palpate.lib.decorators import client_ip
 from palpate.lib.pagination import BoundedPagination
 from palpate.patients import services
 from palpate.patients.access import access_patient, patients_for
-from palpate.patients.forms import PatientForm
+from palpate.patients.forms import EpisodeForm, PatientForm
 from palpate.patients.models import Episode, Patient
 from palpate.patients.search import search
 
@@ -102,3 +102,30 @@ def list_episodes(request: AuthenticatedHttpRequest, patient_id: PathId) -> obje
     patient = access_patient(actor, patient_id)
     record_read(actor, "episode.list.api", patient_id=patient.pk, obj=patient, ip_address=client_ip(request))
     return Episode.objects.filter(clinic_id=patient.clinic_id, patient=patient)
+
+
+class EpisodeIn(Schema):
+    condition: str
+    body_region: str
+    side: str = ""
+    diagnosis: str
+    icd10_code: str
+    onset_date: dt.date
+    referral_source: str = ""
+    payer: str
+    payer_name: str = ""
+
+
+@router.post("/patients/{patient_id}/episodes", response={201: EpisodeOut, 403: ErrorOut, 404: ErrorOut, 422: dict})
+def create_episode(request: AuthenticatedHttpRequest, patient_id: PathId, payload: EpisodeIn) -> Status:
+    """Open an episode of care. The condition must occur at the region and the ICD-10-CM code must be
+    of the condition's family (``core.episodes``); otherwise 422, each problem naming what fits."""
+    actor = request.actor
+    patient = access_patient(actor, patient_id, write=True)
+    services.check_can_write(actor)
+    form = EpisodeForm(payload.dict())
+    if not form.is_valid():
+        raise NinjaValidationError(
+            [{"loc": ["body", "payload", field], "msg": " ".join(errors)} for field, errors in form.errors.items()]
+        )
+    return Status(201, services.do_create_episode(actor, patient, form.save(commit=False)))

@@ -4,9 +4,13 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
+from palpate.core import episodes
+from palpate.core.errors import InputError
+from palpate.core.vocabulary import join_or
 from palpate.lib import vocabulary
-from palpate.patients.models import Episode, Patient
+from palpate.patients.models import ICD10CM_VALIDATOR, Episode, Patient
 
 
 class DateInput(forms.DateInput):
@@ -75,4 +79,47 @@ class EpisodeForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         vocabulary.check_side(self, data.get("body_region"), data.get("side"))
+        condition, region, code = data.get("condition"), data.get("body_region"), data.get("icd10_code")
+        if condition and region:
+            problem = episode_region_problem(condition, region)
+            if problem:
+                self.add_error("body_region", problem)
+        if condition and code and "icd10_code" not in self.errors and _looks_like_icd10(code):
+            problem = episode_icd10_problem(condition, code)
+            if problem:
+                self.add_error("icd10_code", problem)
         return data
+
+
+def _looks_like_icd10(code: str) -> bool:
+    """The model's own pattern check comes first (its message says how a code is written)."""
+    try:
+        ICD10CM_VALIDATOR(code)
+    except ValidationError:
+        return False
+    return True
+
+
+def episode_region_problem(condition: str, region: str) -> str:
+    """Why a condition cannot be at a region, in words that name the regions that fit ("" if it can).
+
+    The rule is the core's (``core.episodes``, planning policy §2); the words are the vocabulary's.
+    """
+    if episodes.condition_region_problem(condition, region) is None:
+        return ""
+    allowed = [vocabulary.label(r).lower() for r in episodes.allowed_regions(condition)]
+    return (f"{vocabulary.label(condition)} does not occur at the {vocabulary.label(region).lower()}: choose "
+            f"{join_or(allowed)} (planning policy §2), or the condition that fits this region.")
+
+
+def episode_icd10_problem(condition: str, code: str) -> str:
+    """Why an ICD-10-CM code does not fit the condition's family, naming the codes that do ("" if it fits)."""
+    try:
+        fit = episodes.icd10_fit(condition, code)
+    except InputError as error:
+        return error.message
+    if fit.fits:
+        return ""
+    listed = "; ".join(f"{entry.prefix}… ({entry.label}{', UNVERIFIED' if entry.status == 'UNVERIFIED' else ''})"
+                       for entry in fit.family)
+    return f"{fit.code} is not a code for {vocabulary.label(condition).lower()}: use a code starting {listed}."

@@ -14,8 +14,7 @@ from palpate.clinics.actor import Actor
 from palpate.clinics.roles import NOTE_SIGN, SAFETY_OVERRIDE
 from palpate.core import safety
 from palpate.core.kb.clinical import WHOLE_BODY
-from palpate.lib.bodychart import Mark, marks_from_restrictions
-from palpate.lib.vocabulary import exercise_library, label, paired_regions, region_groups, where
+from palpate.lib.vocabulary import exercise_library, label, where
 from palpate.plans import certification
 from palpate.plans.models import PlanOfCare
 
@@ -39,17 +38,6 @@ def referral_rows(output: Mapping[str, Any]) -> list[dict[str, Any]]:
             for r in output.get("referrals") or []]
 
 
-def chart_marks(restrictions: list[Mapping[str, Any]], items: list[Mapping[str, Any]] = ()  # type: ignore[assignment]
-                ) -> dict[tuple[str, str], list[Mark]]:
-    """Forbidden and capped regions from the restrictions, and the planned items (striped)."""
-    marks = marks_from_restrictions(restrictions, region_groups(), set(paired_regions()))
-    for item in items:
-        key = (str(item.get("region")), str(item.get("side") or ""))
-        text = f"planned: {label(item.get('technique'), 'technique').lower()}, {item.get('pressure')}"
-        marks.setdefault(key, []).append(Mark("planned", text))
-    return marks
-
-
 def screen_context(output: Mapping[str, Any]) -> dict[str, Any]:
     restrictions = list(output.get("restrictions") or [])
     session = str(output.get("session") or "")
@@ -62,7 +50,6 @@ def screen_context(output: Mapping[str, Any]) -> dict[str, Any]:
         "referral_rows": referral_rows(output),
         "warnings": list(output.get("warnings") or []),
         "positioning": list(output.get("positioning") or []),
-        "screen_marks": chart_marks(restrictions),
         "kb_version": output.get("kb_version", ""),
     }
 
@@ -108,7 +95,6 @@ def plan_context(plan: PlanOfCare) -> dict[str, Any]:
         "home_rows": home_rows(plan),
         "override_rows": override_rows(plan),
         "total_minutes": sum(int(i.get("minutes") or 0) for i in plan.items),
-        "plan_marks": chart_marks(list(output.get("restrictions") or []), plan.items),
         "recertify_days": certification.RECERTIFY_MAX_DAYS,
         "reevaluate_days": certification.REEVALUATE_AFTER_DAYS,
     }
@@ -118,7 +104,6 @@ def edit_context(plan: PlanOfCare, actor: Actor) -> dict[str, Any]:
     output = plan.screen_result or {}
     return {
         **screen_context(output),
-        "plan_marks": chart_marks(list(output.get("restrictions") or []), plan.items),
         "can_override": actor.can(SAFETY_OVERRIDE),
         "can_sign": actor.can(NOTE_SIGN),
         "exercise_library": exercise_library(),

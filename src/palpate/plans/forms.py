@@ -18,6 +18,7 @@ from django import forms
 from django.forms import formset_factory
 
 from palpate.clinics.actor import Actor
+from palpate.clinics.roles import SAFETY_OVERRIDE
 from palpate.core import safety
 from palpate.lib import vocabulary
 from palpate.plans import services
@@ -27,6 +28,8 @@ from palpate.plans.models import PlanOfCare
 MAX_ROWS = {"goals": 12, "items": 30, "home": 12}
 TERM_CHOICES = [("short", "Short-term"), ("long", "Long-term")]
 MAX_MINUTES_PER_ITEM = 60
+THERAPY_REASON = "therapy_reason_"
+OVERRIDE_REASON_LABEL = "Reason for overriding this precaution"
 
 
 class DateInput(forms.DateInput):
@@ -58,6 +61,15 @@ class PlanForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["complementary"].choices = vocabulary.choices("therapy")
+        # One reason box per therapy, shown beside it only where it breaks a precaution.
+        for code, _ in vocabulary.choices("therapy"):
+            self.fields[THERAPY_REASON + code] = forms.CharField(
+                label="Reason for overriding this precaution", required=False, max_length=1000,
+                widget=forms.TextInput())
+
+    def therapy_reasons(self) -> dict[str, str]:
+        return {name[len(THERAPY_REASON):]: str(value).strip() for name, value in self.cleaned_data.items()
+                if name.startswith(THERAPY_REASON) and value}
 
 
 class RowForm(forms.Form):
@@ -90,7 +102,7 @@ class GoalForm(RowForm):
 class ItemForm(RowForm):
     # The hidden link to the suggestion and a side alone do not make a row: a row whose technique,
     # region, pressure and minutes were all cleared is dropped like a removed one.
-    ignore_when_blank = ("suggestion", "side")
+    ignore_when_blank = ("suggestion", "side", "override_reason")
 
     technique = forms.ChoiceField(label="Technique")
     region = forms.ChoiceField(label="Region")
@@ -98,10 +110,11 @@ class ItemForm(RowForm):
     pressure = forms.ChoiceField(label="Pressure")
     minutes = forms.IntegerField(label="Minutes", min_value=1, max_value=MAX_MINUTES_PER_ITEM,
                                  widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
-    note = forms.CharField(label="Your note or reason", required=False, max_length=400)
+    # A note is a note: the one reason box for an override is ``override_reason``, shown with the
+    # item only when the item breaks a precaution (two boxes that both said "reason" lost text).
+    note = forms.CharField(label="Note (optional, printed with the item)", required=False, max_length=400)
     override_reason = forms.CharField(
-        label="Reason for overriding the safety restriction", required=False, max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        label=OVERRIDE_REASON_LABEL, required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
     )
     suggestion = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
@@ -121,7 +134,7 @@ class ItemForm(RowForm):
 
 
 class HomeExerciseForm(RowForm):
-    ignore_when_blank = ("side",)
+    ignore_when_blank = ("side", "override_reason")
 
     exercise = forms.ChoiceField(label="Exercise")
     side = forms.ChoiceField(label="Side", choices=vocabulary.side_choices(), required=False)
@@ -129,10 +142,14 @@ class HomeExerciseForm(RowForm):
                            help_text="Blank: the library's dose.")
     instructions = forms.CharField(label="Plain instructions for the patient", required=False, max_length=1500,
                                    widget=forms.Textarea(attrs={"rows": 2}), help_text="Blank: the library's wording.")
+    override_reason = forms.CharField(label=OVERRIDE_REASON_LABEL, required=False, max_length=1000,
+                                      widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["exercise"].choices = [vocabulary.CHOOSE, *vocabulary.exercise_choices()]
+        self.broken: list[dict[str, Any]] = []
+        self.overridable = False
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -166,6 +183,17 @@ class GoalFormSet(RowFormSet):
                 form.add_error("target_date", "The target date is before the plan's start date.")
 
 
+def _refuse_unsafe(form: forms.Form, actor: Actor, plan: PlanOfCare, item: Mapping[str, Any]) -> None:
+    """The one safety check (services.check_item, core.safety) on a row: the error goes on the
+    row's one reason box where a precaution may be overridden, on the row otherwise."""
+    problem = services.check_item(actor, plan, item, form.cleaned_data.get("override_reason") or "")
+    if problem is None:
+        return
+    form.broken = problem.restrictions  # type: ignore[attr-defined]
+    form.overridable = problem.can_override  # type: ignore[attr-defined]
+    form.add_error("override_reason" if problem.can_override else None, problem.message)
+
+
 class ItemFormSet(RowFormSet):
     """Soft-tissue items, each checked against the restrictions stored with the plan."""
 
@@ -180,18 +208,25 @@ class ItemFormSet(RowFormSet):
             index = form.cleaned_data.get("suggestion")
             if index is not None and index >= len(suggestions):
                 form.cleaned_data["suggestion"] = None
-            problem = services.check_item(self.actor, self.plan, services.item_from_form(form.cleaned_data),
-                                          form.cleaned_data.get("override_reason") or "")
-            if problem is None:
-                continue
-            form.broken = problem.restrictions
-            form.overridable = problem.can_override
-            form.add_error("override_reason" if problem.can_override else None, problem.message)
+            _refuse_unsafe(form, self.actor, self.plan, services.item_from_form(form.cleaned_data))
+
+
+class HomeFormSet(RowFormSet):
+    """Home exercises, each checked like a soft-tissue item: restrictions bind the home programme
+    too (planning policy §1.6), at every region the exercise moves or loads."""
+
+    plan: PlanOfCare
+    actor: Actor
+
+    def clean(self) -> None:
+        for form in self.filled():
+            if not form.errors and form.cleaned_data.get("exercise"):
+                _refuse_unsafe(form, self.actor, self.plan, services.exercise_item(form.cleaned_data))
 
 
 GoalFormSetClass = formset_factory(GoalForm, formset=GoalFormSet, extra=0, max_num=MAX_ROWS["goals"], validate_max=True)
 ItemFormSetClass = formset_factory(ItemForm, formset=ItemFormSet, extra=0, max_num=MAX_ROWS["items"], validate_max=True)
-HomeFormSetClass = formset_factory(HomeExerciseForm, formset=RowFormSet, extra=0, max_num=MAX_ROWS["home"],
+HomeFormSetClass = formset_factory(HomeExerciseForm, formset=HomeFormSet, extra=0, max_num=MAX_ROWS["home"],
                                    validate_max=True)
 
 PREFIXES = {"goals": "goals", "items": "items", "home": "home"}
@@ -238,8 +273,8 @@ class PlanEditor:
             self.goals = GoalFormSetClass(initial=initial["goals"], prefix="goals")
             self.items = ItemFormSetClass(initial=initial["items"], prefix="items")
             self.home = HomeFormSetClass(initial=initial["home"], prefix="home")
-        self.items.plan = plan
-        self.items.actor = actor
+        self.items.plan = self.home.plan = plan
+        self.items.actor = self.home.actor = actor
         self.suggestions = list(plan.screen_result.get("plan") or [])
         self.added = ""  # which rows just got a blank row (the page focuses it)
         self.suggested_therapies = {c["therapy"]: c for c in plan.screen_result.get("complementary") or []}
@@ -249,9 +284,22 @@ class PlanEditor:
     def is_valid(self) -> bool:
         valid = self.form.is_valid()
         self.goals.start_date = self.form.cleaned_data.get("start_date") if valid else None
+        if valid:
+            self._check_therapies()
+            valid = not self.form.errors
         # Evaluate every part so each shows its own errors at once.
         results = [valid, self.goals.is_valid(), self.items.is_valid(), self.home.is_valid()]
         return all(results)
+
+    def _check_therapies(self) -> None:
+        """Each chosen therapy against the plan's screen at the episode's region (core.safety), the
+        error on its own reason box where the precaution may be overridden."""
+        reasons = self.form.therapy_reasons()
+        for code in self.form.cleaned_data.get("complementary") or []:
+            problem = services.check_item(self.actor, self.plan, services.therapy_item(self.plan.episode, code),
+                                          reasons.get(code, ""))
+            if problem is not None:
+                self.form.add_error(THERAPY_REASON + code if problem.can_override else "complementary", problem.message)
 
     @property
     def version(self) -> int:
@@ -270,8 +318,10 @@ class PlanEditor:
                     "override_reason": (f.cleaned_data.get("override_reason") or "").strip()}
                    for f in self.items.filled()],
             complementary=list(data.get("complementary") or []),
+            complementary_reasons=self.form.therapy_reasons(),
             home_program=[{"exercise": f.cleaned_data["exercise"], "side": f.cleaned_data.get("side") or None,
-                           "dose": f.cleaned_data["dose"], "instructions": f.cleaned_data["instructions"]}
+                           "dose": f.cleaned_data["dose"], "instructions": f.cleaned_data["instructions"],
+                           "override_reason": (f.cleaned_data.get("override_reason") or "").strip()}
                           for f in self.home.filled()],
         )
 
@@ -314,23 +364,50 @@ class PlanEditor:
 
     # -- what the template shows next to each row -------------------------------------------------
 
-    def item_rows(self) -> list[tuple[forms.Form, dict[str, Any] | None]]:
-        """Each item form with the engine suggestion it started from (rationale, evidence)."""
+    def item_rows(self) -> list[tuple[forms.Form, dict[str, Any] | None, dict[str, Any]]]:
+        """Each item form with the engine suggestion it started from (rationale, evidence) and what
+        the plan's screen says about it as it stands (:meth:`safety_of`)."""
         out = []
         for form in self.items.forms:
             raw = form["suggestion"].value()
             index = int(raw) if raw is not None and str(raw).isdigit() else None
             suggestion = self.suggestions[index] if index is not None and index < len(self.suggestions) else None
-            out.append((form, suggestion))
+            values = {name: form[name].value() for name in ("technique", "region", "side", "pressure")}
+            item = services.item_from_form(values) if values["technique"] and values["region"] else None
+            out.append((form, suggestion, self.safety_of(item)))
         return out
+
+    def home_rows(self) -> list[tuple[forms.Form, dict[str, Any]]]:
+        """Each home-exercise form with what the plan's screen says about it."""
+        out = []
+        for form in self.home.forms:
+            code = form["exercise"].value()
+            item = services.exercise_item({"exercise": code, "side": form["side"].value()}) if code else None
+            out.append((form, self.safety_of(item)))
+        return out
+
+    def safety_of(self, item: Mapping[str, Any] | None) -> dict[str, Any]:
+        """What the stored screen says about an item as typed: the breaches in words, and whether an
+        override is possible (a precaution only, ``core.safety.may_override``). The editor shows the
+        one reason box only then, so a row is never offered a box whose text could not count."""
+        if not item:
+            return {}
+        found = services.item_breaches(self.plan, item)
+        if not found:
+            return {}
+        return {"breaches": [b.message for b in found], "overridable": all(b.overridable for b in found),
+                "can_override": self.actor.can(SAFETY_OVERRIDE) and all(b.overridable for b in found)}
 
     def therapy_rows(self) -> list[dict[str, Any]]:
         selected = {str(v) for v in (self.form["complementary"].value() or [])}
         rows = []
         for index, (code, label) in enumerate(vocabulary.choices("therapy")):
             suggested = self.suggested_therapies.get(code)
+            reason = self.form[THERAPY_REASON + code]
             rows.append({"code": code, "label": label, "checked": code in selected, "suggested": suggested,
-                         "why": (suggested or services.therapy_entry(code))["why"], "id": f"id_complementary_{index}"})
+                         "why": (suggested or services.therapy_entry(code))["why"], "id": f"id_complementary_{index}",
+                         "safety": self.safety_of(services.therapy_item(self.plan.episode, code)),
+                         "reason": reason, "errors": self.form.errors.get(THERAPY_REASON + code, [])})
         return rows
 
 
@@ -344,6 +421,9 @@ def blank_row(rows: str, existing: list[dict[str, Any]]) -> dict[str, Any]:
 
 def initial_from_plan(plan: PlanOfCare) -> dict[str, Any]:
     reasons = services.override_reasons(plan)
+    therapy_reasons = {THERAPY_REASON + str(c.get("therapy")): reason for c in plan.complementary
+                       if (reason := reasons.get(safety.item_key(services.therapy_item(plan.episode,
+                                                                                       str(c.get("therapy"))))))}
     goals = [{"term": g.get("term", "short"), "text": g.get("text", ""), "target_date": g.get("target_date") or ""}
              for g in plan.goals] or [{"term": "short"}, {"term": "long"}]
     items = [{"technique": i.get("technique"), "region": i.get("region"), "side": i.get("side") or "",
@@ -351,9 +431,11 @@ def initial_from_plan(plan: PlanOfCare) -> dict[str, Any]:
               "suggestion": i.get("suggestion"), "override_reason": reasons.get(safety.item_key(i), "")}
              for i in plan.items]
     home = [{"exercise": h.get("exercise"), "side": h.get("side") or "", "dose": h.get("dose", ""),
-             "instructions": h.get("instructions", "")} for h in plan.home_program]
+             "instructions": h.get("instructions", ""),
+             "override_reason": reasons.get(safety.item_key(services.exercise_item(h)), "")} for h in plan.home_program]
     return {
         "plan": {"version": plan.version, "start_date": plan.start_date, "frequency_per_week": plan.frequency_per_week,
-                 "duration_weeks": plan.duration_weeks, "complementary": [c.get("therapy") for c in plan.complementary]},
+                 "duration_weeks": plan.duration_weeks, "complementary": [c.get("therapy") for c in plan.complementary],
+                 **therapy_reasons},
         "goals": goals, "items": items, "home": home,
     }

@@ -4,13 +4,17 @@
 - ``items``: the accepted soft-tissue items ``[{"technique", "region", "side"?, "pressure", "minutes",
   "for", "rationale", "evidence": [...], "cpt", "origin": "engine"|"edited"|"added", "suggestion"?,
   "note"?}]``; ``suggestion`` is the item's position in ``screen_result["plan"]`` when it started as one
-- ``complementary``: ``[{"therapy", "label", "why", "cpt"?, "origin"}]``; ``home_program``:
-  ``[{"exercise", "name", "side"?, "dose", "instructions", "origin"}]``
+- ``complementary``: ``[{"therapy", "label", "why", "cpt"?, "origin"}]`` (applied at the episode's region);
+  ``home_program``: ``[{"exercise", "name", "region"?, "side"?, "dose", "instructions", "origin"}]``
+  (``region``: the engine's, else the library's first; older plans lack it)
 - ``screen_result``: the core's full plan answer the suggestions came from (``kb_version`` inside), plus
   ``request`` (what the engine was asked) and ``ran_on``; its ``restrictions`` are what every item is
   checked against for as long as the plan lives
 - ``overrides``: safety restrictions the therapist overrode ``[{"restriction": {...}, "item": {...},
-  "reason", "by", "at"}]``; each is also an audit event (``plan.override_restriction``).
+  "reason", "by", "at"}]``, for a soft-tissue item, a complementary therapy or a home exercise
+  (``item`` in ``core.safety``'s shape); each is also an audit event (``plan.override_restriction``).
+  Once the plan is signed they carry into the visits under it while the screen at the item's
+  place is unchanged (``visits.services``).
 
 A plan is edited as a draft, then signed and locked. Signing a newer plan for the episode
 supersedes the older ones (``superseded_by``): they stay in the record, read-only.

@@ -143,8 +143,37 @@ class SafetyProblem:
 
 
 def item_breaches(plan: PlanOfCare, item: Mapping[str, Any]) -> list[safety.Breach]:
-    """What the item breaks in the screen stored with the plan (the core's one rule, core.safety)."""
+    """What the item breaks in the screen stored with the plan (the core's one rule, core.safety).
+
+    Any kind of item: a soft-tissue item, a home exercise (:func:`exercise_item`) or a
+    complementary therapy (:func:`therapy_item`); restrictions bind all three alike (planning
+    policy §1.6)."""
     return safety.breaches(item, safety.effective_restrictions(plan.screen_result))
+
+
+def exercise_item(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A home-programme row as core.safety checks it: the exercise at its region (the engine's, or
+    the library's first for one the therapist added) and side; core.safety adds every region the
+    exercise moves or loads."""
+    code = str(row.get("exercise") or "")
+    region = row.get("region")
+    if not region:
+        library = knowledge_base().exercise_index.get(code)
+        region = library.regions[0] if library is not None and library.regions else ""
+    return {"exercise": code, "region": region, "side": row.get("side") or None}
+
+
+def therapy_item(episode: Episode, code: str) -> dict[str, Any]:
+    """A complementary therapy as core.safety checks it: applied at the episode's region and side
+    (the condition it treats)."""
+    return {"therapy": code, "region": episode.body_region, "side": episode.side or None}
+
+
+def plan_safety_items(plan: PlanOfCare) -> list[dict[str, Any]]:
+    """Every item of the plan as core.safety checks it: soft-tissue items, therapies, exercises."""
+    return ([{k: i.get(k) for k in ("technique", "region", "side", "pressure")} for i in plan.items]
+            + [therapy_item(plan.episode, str(c.get("therapy"))) for c in plan.complementary]
+            + [exercise_item(h) for h in plan.home_program])
 
 
 def check_item(actor: Actor, plan: PlanOfCare, item: Mapping[str, Any], reason: str) -> SafetyProblem | None:
@@ -155,24 +184,27 @@ def check_item(actor: Actor, plan: PlanOfCare, item: Mapping[str, Any], reason: 
         return None
     what = " ".join(safety.describe_restriction(b.restriction) for b in found)
     broken = f"{safety.describe_item(item)} breaks a safety restriction: {what}"
+    change = ("change the technique, pressure or region, or remove this item" if safety.item_kind(item) == "technique"
+              else "remove it from the plan")
     if not all(b.overridable for b in found):
         return SafetyProblem(found, False, (
             f"{broken} It cannot be overridden (an absolute contraindication, a held session or a referral "
-            "awaiting its answer): change the technique, pressure or region, or remove this item."))
+            f"awaiting its answer): {change}."))
     if not actor.can(SAFETY_OVERRIDE):
         return SafetyProblem(found, False, (
-            f"{broken} Change the technique, pressure or region, or remove this item. Only a therapist can "
-            "override a safety restriction."))
+            f"{broken} {change[:1].upper()}{change[1:]}. Only a therapist can override a safety restriction."))
     try:
         safety.check_override_reason(reason)
     except InputError as error:
         return SafetyProblem(found, True, (
-            f"{broken} To keep it: {error.message} Otherwise change or remove the item."))
+            f"{broken} It is a precaution: to keep it, {error.message[:1].lower()}{error.message[1:]} "
+            f"Otherwise {change}."))
     return None
 
 
 def override_reasons(plan: PlanOfCare) -> dict[tuple[str, ...], str]:
-    """The recorded override reason for each item, to show it again in the editor."""
+    """The recorded override reason for each item (any kind, by ``core.safety.item_key``), to show
+    it again in the editor."""
     return {safety.item_key(o.get("item") or {}): str(o.get("reason", "")) for o in plan.overrides
             if o.get("item")}
 
@@ -210,7 +242,7 @@ def _engine_complementary(output: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _engine_home(output: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [{"exercise": h.get("exercise"), "name": h.get("name", ""), "side": h.get("side"),
+    return [{"exercise": h.get("exercise"), "name": h.get("name", ""), "region": h.get("region"), "side": h.get("side"),
              "dose": h.get("dose", ""), "instructions": h.get("instructions", ""), "origin": "engine"}
             for h in output.get("home_program") or []]
 
@@ -245,7 +277,20 @@ class PlanChanges:
     goals: list[dict[str, Any]] = field(default_factory=list)
     items: list[dict[str, Any]] = field(default_factory=list)  # typed items, each with "override_reason"
     complementary: list[str] = field(default_factory=list)
-    home_program: list[dict[str, Any]] = field(default_factory=list)
+    home_program: list[dict[str, Any]] = field(default_factory=list)  # each with "override_reason"
+    complementary_reasons: dict[str, str] = field(default_factory=dict)  # therapy -> override reason
+
+    def around_items(self, episode: Episode) -> list[tuple[dict[str, Any], str]]:
+        """The complementary therapies and home exercises, as core.safety checks them, each with the
+        reason typed for it."""
+        return ([(therapy_item(episode, code), self.complementary_reasons.get(code, ""))
+                 for code in dict.fromkeys(self.complementary)]
+                + [(exercise_item(row), str(row.get("override_reason") or "")) for row in self.home_program])
+
+    def safety_items(self, episode: Episode) -> list[tuple[dict[str, Any], str]]:
+        """Everything the plan would hold, as core.safety checks it, with the reason typed for it."""
+        return ([(dict(item), str(item.get("override_reason") or "")) for item in self.items]
+                + self.around_items(episode))
 
 
 def _snapshot(plan: PlanOfCare) -> dict[str, Any]:
@@ -280,28 +325,34 @@ def _home_program(plan: PlanOfCare, rows: Iterable[Mapping[str, Any]]) -> list[d
         name = library.get(code, {}).get("name", label(code, "exercise"))
         s = suggested.get(code)
         unchanged = bool(s) and all(s.get(k) == row.get(k) for k in ("dose", "instructions", "side"))  # type: ignore[union-attr]
-        out.append({"exercise": code, "name": name, "side": row.get("side") or None, "dose": row["dose"],
-                    "instructions": row["instructions"],
+        region = (s or {}).get("region") or exercise_item({"exercise": code})["region"]
+        out.append({"exercise": code, "name": name, "region": region, "side": row.get("side") or None,
+                    "dose": row["dose"], "instructions": row["instructions"],
                     "origin": "engine" if unchanged else ("edited" if s else "added")})
     return out
 
 
-def _overrides(actor: Actor, plan: PlanOfCare, items: list[dict[str, Any]], reasons: list[str]
+OVERRIDE_ITEM_FIELDS = {"technique": ("technique", "region", "side", "pressure", "minutes"),
+                        "exercise": ("exercise", "region", "side"), "therapy": ("therapy", "region", "side")}
+
+
+def _overrides(actor: Actor, plan: PlanOfCare, checked: list[tuple[dict[str, Any], str]]
                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(every override the plan now holds, the ones new in this save) for the items being saved."""
+    """(every override the plan now holds, the ones new in this save) for the items being saved,
+    of every kind (soft-tissue items, complementary therapies, home exercises)."""
     previous = {(safety.restriction_key(o["restriction"]), safety.item_key(o["item"]), o.get("reason")): o
                 for o in plan.overrides if o.get("restriction") and o.get("item")}
     kept: list[dict[str, Any]] = []
     new: list[dict[str, Any]] = []
     now = timezone.now().isoformat()
-    for item, reason in zip(items, reasons, strict=True):
+    for item, reason in checked:
         for breach in item_breaches(plan, item):
             key = (breach.key, safety.item_key(item), reason)
             if key in previous:
                 kept.append(previous[key])
                 continue
-            entry = {"restriction": breach.restriction, "item": {k: item.get(k) for k in
-                                                                 ("technique", "region", "side", "pressure", "minutes")},
+            fields = OVERRIDE_ITEM_FIELDS[safety.item_kind(item)]
+            entry = {"restriction": breach.restriction, "item": {k: item.get(k) for k in fields},
                      "reason": reason, "by": actor.user.get_username(), "by_id": actor.user.pk, "at": now}
             kept.append(entry)
             new.append(entry)
@@ -311,8 +362,8 @@ def _overrides(actor: Actor, plan: PlanOfCare, items: list[dict[str, Any]], reas
 def do_save_plan(actor: Actor, plan: PlanOfCare, changes: PlanChanges, submitted_version: int | str | None) -> PlanOfCare:
     """Save a draft. Raises StaleEdit, SignedAndLocked or SafetyRefused (nothing is then saved)."""
     check_can_write(actor)
-    problems = [p for item in changes.items
-                if (p := check_item(actor, plan, item, item.get("override_reason", ""))) is not None]
+    problems = [p for item, reason in changes.safety_items(plan.episode)
+                if (p := check_item(actor, plan, item, reason)) is not None]
     if problems:
         raise SafetyRefused(problems)
     with transaction.atomic():
@@ -322,8 +373,10 @@ def do_save_plan(actor: Actor, plan: PlanOfCare, changes: PlanChanges, submitted
         before = _snapshot(fresh)
         condition = fresh.episode.condition
         items = [complete_item(fresh, item, condition) for item in changes.items]
-        overrides, new_overrides = _overrides(actor, fresh, items,
-                                              [str(i.get("override_reason", "")).strip() for i in changes.items])
+        checked = [(item, str(typed.get("override_reason", "")).strip())
+                   for item, typed in zip(items, changes.items, strict=True)]
+        checked += [(item, reason.strip()) for item, reason in changes.around_items(fresh.episode)]
+        overrides, new_overrides = _overrides(actor, fresh, checked)
         fresh.start_date = changes.start_date
         fresh.frequency_per_week = changes.frequency_per_week
         fresh.duration_weeks = changes.duration_weeks
@@ -355,7 +408,7 @@ def sign_problems(plan: PlanOfCare) -> list[str]:
     if plan.episode.status != EpisodeStatus.ACTIVE:
         problems.append("The episode is discharged; a discharged episode cannot get a new plan of care.")
     overridden = {safety.item_key(o["item"]) for o in plan.overrides if o.get("item")}
-    for item in plan.items:
+    for item in plan_safety_items(plan):
         found = item_breaches(plan, item)
         if found and not all(b.overridable for b in found):
             problems.append(f"{safety.describe_item(item)} breaks a safety restriction that cannot be overridden; "

@@ -20,7 +20,9 @@ from django.forms.utils import flatatt
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from palpate.core.safety import item_key
+from palpate.core.errors import InputError
+from palpate.core.measures.rom import check_rom
+from palpate.core.safety import check_override_reason, item_key
 from palpate.lib import vocabulary
 from palpate.visits.models import Relief, Response, Visit
 from palpate.visits.note import NOTE_FIELDS, Complementary, NoteInput, Treatment
@@ -75,6 +77,9 @@ class VisitNoteForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     whole_body_findings = forms.MultipleChoiceField(
         label="Whole-body findings today", required=False, widget=forms.CheckboxSelectMultiple, choices=())
+    whole_body_cleared = forms.MultipleChoiceField(
+        label=f"Whole-body findings {vocabulary.CLEARED_LABEL.lower()}", required=False,
+        widget=forms.CheckboxSelectMultiple, choices=())
     temperature_c = forms.DecimalField(label="Temperature (°C)", required=False, min_value=30, max_value=45,
                                        decimal_places=1, widget=forms.NumberInput(attrs={"step": "0.1"}))
     bp_systolic = forms.IntegerField(label="Blood pressure, systolic (mmHg)", required=False, min_value=50,
@@ -98,7 +103,8 @@ class VisitNoteForm(forms.ModelForm):
             "plan_text": "Plan",
         }
         help_texts = {
-            "soreness_since_last": "Soreness of 5 or more, or lasting over 48 hours, lowers today's suggested pressure.",
+            "soreness_since_last": "It changes the rows carried forward from the last visit (lower pressure; after "
+                                   "severe soreness no friction or trigger point), by your clinic's thresholds.",
             "soreness_hours": "",
         }
         widgets = {
@@ -116,14 +122,22 @@ class VisitNoteForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["whole_body_findings"].choices = vocabulary.finding_choices("whole_body")
+        self.fields["whole_body_cleared"].choices = vocabulary.cleared_choices("whole_body")
         self.fields["relief"].choices = [("", "Not asked"), *Relief.choices]
         if not self.is_bound:
             vitals = self.instance.vitals or {}
             for name in ("temperature_c", "bp_systolic", "bp_diastolic"):
                 self.initial.setdefault(name, vitals.get(name))
-            self.initial["whole_body_findings"] = [f["code"] for f in self.instance.findings or []
-                                                   if not f.get("region")]
+            whole = [f for f in self.instance.findings or [] if not f.get("region")]
+            self.initial["whole_body_findings"] = [f["code"] for f in whole if not f.get("cleared")]
+            self.initial["whole_body_cleared"] = [f["code"] for f in whole if f.get("cleared")]
             self.initial["version"] = self.instance.version
+
+    def whole_body(self) -> list[dict[str, Any]]:
+        """The whole-body findings ticked today; one ticked as cleared is recorded as cleared."""
+        cleared = list(self.cleaned_data.get("whole_body_cleared") or [])
+        present = [c for c in self.cleaned_data.get("whole_body_findings") or [] if c not in cleared]
+        return [{"code": code} for code in present] + [{"code": code, "cleared": True} for code in cleared]
 
     def clean_soreness_since_last(self) -> int | None:
         return _in_range(self.cleaned_data.get("soreness_since_last"), 0, 10)
@@ -226,10 +240,15 @@ class ComplementaryRowForm(RowForm):
     minutes = forms.IntegerField(label="Minutes", min_value=0, max_value=MAX_ROW_MINUTES, required=False,
                                  widget=NumberInput(attrs={"min": 0, "max": MAX_ROW_MINUTES}))
     notes = forms.CharField(label="Notes", required=False, max_length=200, widget=TextInput)
+    override_reason = forms.CharField(label="Reason to override the restriction", required=False, max_length=300,
+                                      widget=TextInput)
+
+    ignore_for_blank = ("override_reason",)
 
     def row(self) -> Complementary:
         data = self.cleaned_data
-        return Complementary(data["therapy"], data.get("minutes") or 0, data.get("notes") or "")
+        return Complementary(data["therapy"], data.get("minutes") or 0, data.get("notes") or "",
+                             (data.get("override_reason") or "").strip())
 
 
 class LocalFindingForm(RowForm):
@@ -242,10 +261,14 @@ class LocalFindingForm(RowForm):
                                   widget=NumberInput(attrs={"min": 0}))
     closed = forms.ChoiceField(label="Incision closed?", required=False, choices=vocabulary.CLOSED_CHOICES,
                                widget=FastSelect)
+    cleared = forms.BooleanField(label=vocabulary.CLEARED_LABEL, required=False, widget=CheckboxInput)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         vocabulary.check_side(self, data.get("region"), data.get("side"))
+        problem = vocabulary.cleared_problem(data.get("code"), data.get("cleared"))
+        if problem:
+            self.add_error("cleared", problem)
         return data
 
     def finding(self) -> dict[str, Any]:
@@ -257,6 +280,8 @@ class LocalFindingForm(RowForm):
             out["days_ago"] = data["days_ago"]
         if data.get("closed"):
             out["closed"] = data["closed"] == "yes"
+        if data.get("cleared"):
+            out["cleared"] = True
         return out
 
 
@@ -269,8 +294,13 @@ class RomRowForm(RowForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("measure") in vocabulary.rom_movements():
-            joint = vocabulary.rom_movements()[data["measure"]][0]
+            joint, motion, _ = vocabulary.rom_movements()[data["measure"]]
             vocabulary.check_side(self, joint, data.get("side"))
+            if data.get("degrees") is not None:
+                try:
+                    check_rom(joint, motion, data["degrees"])  # the motion's physiological limit, named
+                except InputError as error:
+                    self.add_error("degrees", error.message)
         return data
 
     def measurement(self) -> dict[str, Any]:
@@ -363,6 +393,10 @@ class NoteForms:
     def __init__(self, visit: Visit, data: Mapping[str, Any] | None = None,
                  stored: NoteInput | None = None) -> None:
         self.visit = visit
+        # ``putback-<position>``: the reason to put a carried-forward row back as it was carried.
+        self.put_back: dict[int, str] = {
+            int(name.split("-", 1)[1]): str(value).strip() for name, value in (data or {}).items()
+            if re.fullmatch(r"putback-\d{1,4}", name) and str(value).strip()}
         if data is not None:
             # A copy: a ModelForm writes what it cleaned onto its instance, and the draft as read is
             # what a save compares with and writes over (services.do_save_visit_note).
@@ -372,14 +406,18 @@ class NoteForms:
             stored = stored or NoteInput.of(visit)
             reasons = override_reasons(visit)
             local = [{"code": f["code"], "region": f.get("region"), "side": f.get("side") or "",
-                      "days_ago": f.get("days_ago"), "closed": {True: "yes", False: "no"}.get(f.get("closed"), "")}
+                      "days_ago": f.get("days_ago"), "closed": {True: "yes", False: "no"}.get(f.get("closed"), ""),
+                      "cleared": bool(f.get("cleared"))}
                      for f in stored.findings if f.get("region")]
             rom = [{"measure": f"{m.get('joint')}:{m.get('motion')}", "side": m.get("side") or "",
                     "degrees": m.get("degrees")} for m in stored.rom]
-            treatments = [{**t.stored(), "override_reason": reasons.get(row_key(t), "")} for t in stored.treatments]
+            treatments = [{**t.stored(), "override_reason": t.override_reason or reasons.get(row_key(t), "")}
+                          for t in stored.treatments]
+            complementary = [{**c.stored(), "override_reason": c.override_reason or reasons.get(
+                item_key(c.item(visit.episode.body_region, visit.episode.side)), "")} for c in stored.complementary]
             self.form = VisitNoteForm(instance=visit)
             self.rows = {"t": RowSet("t", initial=treatments),
-                         "c": RowSet("c", initial=[c.stored() for c in stored.complementary]),
+                         "c": RowSet("c", initial=complementary),
                          "f": RowSet("f", initial=local), "rom": RowSet("rom", initial=rom)}
 
     @property
@@ -388,7 +426,18 @@ class NoteForms:
 
     def is_valid(self) -> bool:
         valid = self.form.is_valid()
-        return all([valid, *(rowset.is_valid() for rowset in self.rows.values())])
+        return all([valid, *(rowset.is_valid() for rowset in self.rows.values()), not self.put_back_errors])
+
+    @property
+    def put_back_errors(self) -> dict[int, str]:
+        """A carried-forward row is put back only with a reason (the core's one minimum)."""
+        errors = {}
+        for index, reason in self.put_back.items():
+            try:
+                check_override_reason(reason)
+            except InputError as error:
+                errors[index] = error.message
+        return errors
 
     def _cleaned(self, name: str) -> Any:
         form = self.form
@@ -403,8 +452,8 @@ class NoteForms:
         values = {name: self._cleaned(name) for name in NOTE_FIELDS}
         values["relief"] = values["relief"] or ""
         findings = list(self.visit.findings or [])
-        if self.rows["f"].is_valid() and "whole_body_findings" not in form.errors:
-            findings = [{"code": code} for code in form.cleaned_data.get("whole_body_findings", [])]
+        if self.rows["f"].is_valid() and not {"whole_body_findings", "whole_body_cleared"} & set(form.errors):
+            findings = form.whole_body()
             findings += [f.finding() for f in self.rows["f"].used()]  # type: ignore[attr-defined]
         vitals = dict(self.visit.vitals or {})
         if not {"temperature_c", "bp_systolic", "bp_diastolic"} & set(form.errors):
@@ -414,7 +463,8 @@ class NoteForms:
             rom = [f.measurement() for f in self.rows["rom"].used()]  # type: ignore[attr-defined]
         return NoteInput(**values, findings=findings, vitals=vitals, rom=rom,
                          treatments=[f.row() for f in self.rows["t"].used() if f.is_valid()],  # type: ignore[attr-defined]
-                         complementary=[f.row() for f in self.rows["c"].used() if f.is_valid()])  # type: ignore[attr-defined]
+                         complementary=[f.row() for f in self.rows["c"].used() if f.is_valid()],  # type: ignore[attr-defined]
+                         put_back={i: r for i, r in self.put_back.items() if i not in self.put_back_errors})
 
     def with_version(self, version: int) -> None:
         """After a refused or partial save the form goes on from ``version`` (nothing typed is lost)."""
@@ -428,10 +478,15 @@ def row_key(row: Treatment) -> tuple[str, ...]:
 
 
 def override_reasons(visit: Visit) -> dict[tuple[str, ...], str]:
-    """The reason recorded for each overridden row, to show it again beside the row."""
+    """The reason recorded for each row overridden in this note, to show it again beside the row
+    (an override carried from the plan of care is shown as such, not as a typed reason)."""
     out = {}
     for o in visit.overrides or []:
+        if o.get("from_plan"):
+            continue
         row = o.get("row") or {}
-        if row.get("technique"):
+        if o.get("item"):
+            out[item_key(o["item"])] = str(o.get("reason"))
+        elif row.get("technique"):
             out[item_key({k: row.get(k) for k in ("technique", "region", "side", "pressure")})] = str(o.get("reason"))
     return out

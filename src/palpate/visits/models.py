@@ -8,10 +8,15 @@ unit count for the visit's minutes under the clinic's payer rule, refreshed at e
 - ``findings``: ``[{"code", "region"?, "side"?, "days_ago"?, "closed"?}]`` (the core request's shape)
 - ``vitals``: ``{"temperature_c"?, "bp_systolic"?, "bp_diastolic"?}``
 - ``rom``: ``[{"joint", "motion", "side"?, "degrees"}]`` re-measured today
-- ``overrides``: safety restrictions the therapist overrode for a treatment row
-  ``[{"restriction": {...}, "row": {...}, "reason", "by", "by_name", "at"}]``; each is also an audit
-  event ``visit.override_restriction``. Only a relative restriction may be overridden
+- ``overrides``: safety restrictions overridden for a treatment or complementary row
+  ``[{"restriction": {...}, "row": {...}, "item": {...}, "reason", "by", "by_name", "at", "from_plan"?}]``
+  (``item``: the row as ``core.safety`` checks it); each is also an audit event
+  ``visit.override_restriction``. Only a relative restriction may be overridden
   (``core.safety.may_override``), with a reason that passes ``core.safety.check_override_reason``.
+  ``from_plan`` (``{"plan", "signed_by", "signed_on"}``): the override was signed in the plan of care
+  the visit is under and carried here, valid while the screen at the row's place is the plan's.
+- ``carried_forward``: the rows carried from the last visit (or the plan) and what the last
+  session's soreness changed in them (``visits.carry``).
 - ``last_saved_by``: who saved the draft last, so a refused stale save can say who got there first.
 """
 
@@ -60,6 +65,9 @@ class Visit(SignedRecord):
                                     output_field=models.CharField(max_length=8), db_persist=True)
     billing = models.JSONField(default=dict, blank=True)
     overrides = models.JSONField(default=list, blank=True)
+    # The rows carried forward when the visit started, and what the last session's response did to
+    # them (palpate.visits.carry documents the shape).
+    carried_forward = models.JSONField(default=dict, blank=True)
     last_saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                       related_name="+")
 

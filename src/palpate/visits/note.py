@@ -65,17 +65,29 @@ class Treatment:
 
 @dataclass(frozen=True)
 class Complementary:
-    """A complementary therapy delivered today; 0 minutes: planned, not delivered (not billed)."""
+    """A complementary therapy delivered today; 0 minutes: planned, not delivered (not billed).
+
+    It is applied at the episode's region and side (the condition it treats), where ``core.safety``
+    checks it like a treatment row; ``override_reason`` as for a treatment row.
+    """
 
     therapy: str
     minutes: int = 0
     notes: str = ""
+    override_reason: str = ""
+
+    def item(self, region: str, side: str | None) -> dict[str, Any]:
+        """As ``core.safety`` checks it, at the episode's place."""
+        return {"therapy": self.therapy, "region": region, "side": side or None}
 
     def service(self) -> VisitService:
         return VisitService(self.therapy, self.minutes, label(self.therapy))
 
     def stored(self) -> dict[str, Any]:
         return {"therapy": self.therapy, "minutes": self.minutes, "notes": self.notes}
+
+    def without_reason(self) -> Complementary:
+        return replace(self, override_reason="")
 
     @classmethod
     def of(cls, row: Any) -> Complementary:
@@ -86,7 +98,7 @@ class Complementary:
 class NoteInput:
     """The note as typed. Findings, vitals and range of motion are in the clinical core's request shapes:
 
-    - ``findings``: ``[{"code", "region"?, "side"?, "days_ago"?, "closed"?}]``
+    - ``findings``: ``[{"code", "region"?, "side"?, "days_ago"?, "closed"?, "cleared"?}]``
     - ``vitals``: ``{"temperature_c"?, "bp_systolic"?, "bp_diastolic"?}``
     - ``rom``: ``[{"joint", "motion", "side"?, "degrees"}]``
     """
@@ -105,6 +117,9 @@ class NoteInput:
     rom: list[dict[str, Any]] = field(default_factory=list)
     treatments: list[Treatment] = field(default_factory=list)
     complementary: list[Complementary] = field(default_factory=list)
+    # Carried-forward rows the therapist puts back after the last session's response changed them:
+    # the carried row's position -> the reason (``visits.carry``).
+    put_back: dict[int, str] = field(default_factory=dict)
 
     def values(self) -> dict[str, Any]:
         """The visit's own fields this note sets (its rows aside)."""

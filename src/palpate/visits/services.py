@@ -2,18 +2,22 @@
 
 Starting a visit prefills it (carry-forward): the treatment rows and findings of the episode's last
 signed visit, else the plan of care's items; the complementary therapies likewise, with 0 minutes
-for the therapist to fill.
+for the therapist to fill. The rows as carried (with the response recorded for each last time)
+are kept on the visit (``Visit.carried_forward``): the soreness typed today changes them
+(``visits.carry``, planning policy §3).
 
 Saving a note has one owner, a pair in the style of Zulip's actions:
 
 - :func:`check_visit_note` takes the note as typed (:class:`~palpate.visits.note.NoteInput`: plain
-  values and rows) and screens it ONCE with the clinical core, checks each treatment row against
-  the screen with the core's one safety rule (``core.safety``: what may be overridden, and with
-  which reason) and bills ONCE what a save would store (``core.billing.bill_visit``). It changes
-  nothing: the live preview shows its answer as the therapist types.
+  values and rows), applies the last session's response to the carried-forward rows, screens it
+  ONCE with the clinical core, checks each treatment and complementary row against the screen with
+  the core's one safety rule (``core.safety``: what may be overridden, and with which reason; an
+  override signed in the plan of care counts while the screen at that place is the plan's,
+  :class:`PlanOverrides`) and bills ONCE what a save would store (``core.billing.bill_visit``). It
+  changes nothing: the live preview shows its answer as the therapist types.
 - :func:`do_save_visit_note` writes exactly what was checked and says how it went
-  (:class:`SaveOutcome`): saved; saved without the treatment rows, which a restriction refuses;
-  not saved because the screen could not run; stale (someone saved since); locked (signed since).
+  (:class:`SaveOutcome`): saved; saved without the rows, which a restriction refuses; not saved
+  because the screen could not run; stale (someone saved since); locked (signed since).
 
 Signing locks the note; the screen is run again only if what it stands on changed since it was
 stored (``lib.clinical.screen_is_current``). Corrections after signing are signed addenda.
@@ -24,7 +28,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -38,13 +42,16 @@ from palpate.clinics.roles import CLINICAL_WRITE, NOTE_SIGN, SAFETY_OVERRIDE
 from palpate.core import safety
 from palpate.core.billing import bill_visit
 from palpate.core.errors import InputError
-from palpate.evaluations.services import latest_evaluation
-from palpate.lib.clinical import build_request, run_plan, screen_is_current
+from palpate.core.kb.clinical import knowledge_base
+from palpate.core.regions import covers
+from palpate.evaluations.services import latest_evaluation, record_cleared
+from palpate.lib.clinical import build_request, clinic_policy, run_plan, screen_is_current
 from palpate.lib.models_common import RecordStatus, sign_record
 from palpate.lib.records import check_editable, claim_version, version_number
 from palpate.lib.vocabulary import choices, region_choices
 from palpate.patients.models import Episode, Patient
 from palpate.plans.services import current_plan
+from palpate.visits import carry
 from palpate.visits.models import Addendum, ComplementaryRow, TreatmentRow, Visit
 from palpate.visits.note import Complementary, NoteInput, Treatment
 
@@ -79,6 +86,10 @@ class Prefill:
     complementary: list[Complementary] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
     source: str = ""
+    # The rows as carried, with the response the patient had to each at the last visit (shown again
+    # today, and what the last session's soreness applies to: palpate.visits.carry).
+    carried: list[dict[str, Any]] = field(default_factory=list)
+    from_visit: int | None = None
 
 
 def _documentable(item: Mapping[str, Any]) -> bool:
@@ -92,22 +103,27 @@ def prefill(episode: Episode, plan: Any | None) -> Prefill:
     """Carry-forward: the last signed visit's rows, else the plan of care's."""
     last = last_signed_visit(episode)
     if last is not None:
+        rows = list(last.treatments.all())
         return Prefill(
-            # The responses are today's to record: carried forward without them.
-            treatments=[Treatment(r.technique, r.region, r.side, r.pressure, r.minutes) for r in last.treatments.all()],
+            # The responses are today's to record: the rows carry forward without them, and the
+            # last visit's response to each is kept beside them (``carried``) to be shown.
+            treatments=[Treatment(r.technique, r.region, r.side, r.pressure, r.minutes) for r in rows],
             complementary=[Complementary(r.therapy, 0) for r in last.complementary.all()],
             # Findings stay until the therapist clears them: a wound seen last time is assumed open.
             findings=[dict(f) for f in last.findings or []],
             source=f"last visit ({last.visit_date:%Y-%m-%d})",
+            carried=[Treatment.of(r).stored() for r in rows], from_visit=last.pk,
         )
     if plan is not None:
         therapies = dict(choices("therapy"))
+        treatments = [Treatment(str(i["technique"]), str(i["region"]), i.get("side") or "", str(i["pressure"]),
+                                int(i["minutes"])) for i in plan.items or [] if _documentable(i)]
         return Prefill(
-            treatments=[Treatment(str(i["technique"]), str(i["region"]), i.get("side") or "", str(i["pressure"]),
-                                  int(i["minutes"])) for i in plan.items or [] if _documentable(i)],
+            treatments=treatments,
             complementary=[Complementary(str(c["therapy"]), 0) for c in plan.complementary or []
                            if c.get("therapy") in therapies],
-            source=f"plan of care ({plan.start_date:%Y-%m-%d})")
+            source=f"plan of care ({plan.start_date:%Y-%m-%d})" if plan.start_date else "draft plan of care",
+            carried=[t.stored() for t in treatments])
     return Prefill()
 
 
@@ -147,11 +163,13 @@ def screen_problem(screen: Mapping[str, Any] | None) -> str:
 
 @dataclass
 class RowVerdict:
-    """What today's screen says about one treatment row."""
+    """What today's screen says about one row (a treatment or a complementary therapy)."""
 
     blocking: list[safety.Breach] = field(default_factory=list)  # breaches that keep the row out
     overridden: list[tuple[safety.Breach, str]] = field(default_factory=list)  # breaches an override allows
     refused: str = ""  # why a typed override was not accepted
+    # Breaches the signed plan of care's override allows: (breach, "override from the plan of care...").
+    from_plan: list[tuple[safety.Breach, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -160,43 +178,120 @@ class RowVerdict:
     @property
     def overridable(self) -> bool:
         """Every breach of the row may be overridden: the override control is offered."""
-        breaches = [*self.blocking, *(b for b, _ in self.overridden)]
+        breaches = [*self.blocking, *(b for b, _ in self.overridden), *(b for b, _ in self.from_plan)]
         return bool(breaches) and all(b.overridable for b in breaches)
 
 
-def _override_id(row: Mapping[str, Any], restriction: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    return safety.item_key({"technique": row.get("technique"), "region": row.get("region"),
-                            "side": row.get("side"), "pressure": row.get("pressure")}), safety.restriction_key(restriction)
+@dataclass(frozen=True)
+class RowItem:
+    """One row as the safety rule sees it: ``item`` for core.safety, ``row`` as stored, the reason typed."""
+
+    item: dict[str, Any]
+    row: dict[str, Any]
+    reason: str = ""
 
 
-def check_rows(actor: Actor | None, treatments: Sequence[Treatment], screen: Mapping[str, Any] | None,
-               existing: Iterable[Mapping[str, Any]], when: dt.datetime
+def row_items(episode: Episode, treatments: Sequence[Treatment],
+              complementary: Sequence[Complementary] = ()) -> tuple[list[RowItem], list[RowItem]]:
+    """Treatment rows at their place; complementary therapies at the episode's region and side
+    (the condition they treat): restrictions bind both alike (planning policy §1.6)."""
+    return ([RowItem(t.item(), t.stored(), t.override_reason) for t in treatments],
+            [RowItem(c.item(episode.body_region, episode.side), c.stored(), c.override_reason) for c in complementary])
+
+
+def _override_id(override: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What an override is for: the item (``core.safety.item_key``) and the restriction."""
+    item = override.get("item")
+    if not item:  # overrides stored before complementary rows were checked: a treatment row
+        row = override.get("row") or {}
+        item = {"technique": row.get("technique"), "region": row.get("region"), "side": row.get("side") or None,
+                "pressure": row.get("pressure")}
+    return safety.item_key(item), safety.restriction_key(override.get("restriction") or {})
+
+
+def _restrictions_at(restrictions: Iterable[Mapping[str, Any]], item: Mapping[str, Any]) -> frozenset[tuple[str, ...]]:
+    """The restrictions covering an item's place: what "the screen for that region" is."""
+    index = knowledge_base().regions
+    region, side = str(item.get("region") or ""), item.get("side") or None
+    return frozenset(safety.restriction_key(r) for r in restrictions
+                     if covers(index, str(r.get("region")), r.get("side") or None, region, side))
+
+
+@dataclass(frozen=True)
+class PlanOverrides:
+    """The overrides signed in the plan of care a visit is under, and the plan's screen they were
+    signed against. A draft plan carries none: an override counts once the plan is signed."""
+
+    by_id: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[str, Any]]
+    restrictions: list[dict[str, Any]]
+    plan_id: int | None = None
+    signed_by: str = ""
+    signed_on: str = ""
+
+    @classmethod
+    def of(cls, plan: Any | None) -> PlanOverrides:
+        if plan is None or not plan.is_signed:
+            return cls({}, [])
+        signer = plan.signed_by.display_name() if plan.signed_by_id else ""
+        return cls({_override_id(o): o for o in plan.overrides or [] if o.get("item") and o.get("restriction")},
+                   safety.effective_restrictions(plan.screen_result), plan.pk, signer,
+                   f"{timezone.localtime(plan.signed_at):%Y-%m-%d}" if plan.signed_at else "")
+
+    def covering(self, item: Mapping[str, Any], breach: safety.Breach,
+                 today: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """The plan's override for this item and restriction, while the screen at the item's place is
+        the one the plan was signed against (otherwise the override must be given again)."""
+        found = self.by_id.get((safety.item_key(item), breach.key))
+        if found is None or _restrictions_at(self.restrictions, item) != _restrictions_at(today, item):
+            return None
+        return found
+
+    def words(self, override: Mapping[str, Any]) -> str:
+        return (f"override from the plan of care, signed by {self.signed_by or 'the therapist'} on "
+                f"{self.signed_on}, reason {override.get('reason')}")
+
+
+def check_rows(actor: Actor | None, rows: Sequence[RowItem], screen: Mapping[str, Any] | None,
+               existing: Iterable[Mapping[str, Any]], when: dt.datetime, plan: PlanOverrides | None = None
                ) -> tuple[list[RowVerdict], list[dict[str, Any]], list[dict[str, Any]]]:
     """Each row against the screen: (verdict per row, the visit's overrides if saved, the new ones).
 
-    An override already on the visit for the same row and restriction stays, whoever saves next. A
-    new one needs a restriction that may be overridden (``core.safety.may_override``: a relative
-    one; never an absolute one, a referral or a held session), the override right, and a reason
-    that passes ``core.safety.check_override_reason`` (the one minimum, as in plans of care).
+    An override already on the visit for the same row and restriction stays, whoever saves next.
+    An override signed in the plan of care carries over while the screen at the row's place is the
+    plan's (``PlanOverrides.covering``): no reason to type again. A new one needs a restriction
+    that may be overridden (``core.safety.may_override``: a relative one; never an absolute one, a
+    referral or a held session), the override right, and a reason that passes
+    ``core.safety.check_override_reason`` (the one minimum, as in plans of care).
     ``actor`` None checks the stored note (signing): no new override can be made then.
     """
     restrictions = safety.effective_restrictions(screen)
-    kept = {_override_id(o["row"], o["restriction"]): o for o in existing if o.get("row") and o.get("restriction")}
+    plan = plan or PlanOverrides({}, [])
+    kept = {_override_id(o): o for o in existing if o.get("restriction") and not o.get("from_plan")}
     verdicts: list[RowVerdict] = []
     overrides: list[dict[str, Any]] = []
     new: list[dict[str, Any]] = []
-    for row in treatments:
+    for row in rows:
         verdict = RowVerdict()
         verdicts.append(verdict)
-        for breach in safety.breaches(row.item(), restrictions):
-            ident = _override_id(row.stored(), breach.restriction)
+        for breach in safety.breaches(row.item, restrictions):
+            ident = (safety.item_key(row.item), breach.key)
             if breach.overridable and ident in kept:
                 verdict.overridden.append((breach, str(kept[ident]["reason"])))
                 if kept[ident] not in overrides:
                     overrides.append(kept[ident])
                 continue
+            signed = plan.covering(row.item, breach, restrictions) if breach.overridable else None
+            if signed is not None:
+                verdict.from_plan.append((breach, plan.words(signed)))
+                entry = {"row": row.row, "item": row.item, "restriction": breach.restriction,
+                         "reason": signed.get("reason"), "by": signed.get("by_id"), "by_name": plan.signed_by,
+                         "at": signed.get("at"), "from_plan": {"plan": plan.plan_id, "signed_by": plan.signed_by,
+                                                               "signed_on": plan.signed_on}}
+                if entry not in overrides:
+                    overrides.append(entry)
+                continue
             verdict.blocking.append(breach)
-            if not row.override_reason.strip():
+            if not row.reason.strip():
                 continue
             if not breach.overridable:
                 verdict.refused = ("This restriction cannot be overridden (an absolute contraindication, a held "
@@ -205,12 +300,12 @@ def check_rows(actor: Actor | None, treatments: Sequence[Treatment], screen: Map
                 verdict.refused = "Only a therapist with override rights can override a safety restriction."
             else:
                 try:
-                    reason = safety.check_override_reason(row.override_reason)
+                    reason = safety.check_override_reason(row.reason)
                 except InputError as error:
                     verdict.refused = error.message
                     continue
                 verdict.blocking.remove(breach)
-                entry = {"row": row.stored(), "restriction": breach.restriction, "reason": reason,
+                entry = {"row": row.row, "item": row.item, "restriction": breach.restriction, "reason": reason,
                          "by": actor.user.pk, "by_name": actor.user.display_name(), "at": when.isoformat()}
                 verdict.overridden.append((breach, reason))
                 overrides.append(entry)
@@ -224,7 +319,13 @@ def check_rows(actor: Actor | None, treatments: Sequence[Treatment], screen: Map
 
 @dataclass
 class NoteCheck:
-    """What saving ``note`` would change, as checked: the screen, each row's verdict, the billing."""
+    """What saving ``note`` would change, as checked: the screen, each row's verdict, the billing.
+
+    ``note`` is the note as it would be saved: the typed rows with the last session's response
+    applied to the carried-forward ones (``response``); ``rows`` are the verdicts on its treatment
+    rows and ``complementary_rows`` on its complementary therapies. ``typed_rows`` gives the
+    treatment verdicts in the order the rows were typed (a row the response removed has none).
+    """
 
     note: NoteInput
     screen: dict[str, Any]
@@ -232,6 +333,8 @@ class NoteCheck:
     billing: dict[str, Any]
     overrides: list[dict[str, Any]]
     new_overrides: list[dict[str, Any]]
+    complementary_rows: list[RowVerdict] = field(default_factory=list)
+    response: carry.Response | None = None
 
     @property
     def screen_problem(self) -> str:
@@ -239,11 +342,21 @@ class NoteCheck:
 
     @property
     def rows_ok(self) -> bool:
-        return all(v.ok for v in self.rows)
+        return all(v.ok for v in [*self.rows, *self.complementary_rows])
 
     @property
     def refused_rows(self) -> list[int]:
         return [i for i, v in enumerate(self.rows) if not v.ok]
+
+    @property
+    def refused_complementary(self) -> list[int]:
+        return [i for i, v in enumerate(self.complementary_rows) if not v.ok]
+
+    @property
+    def typed_rows(self) -> list[RowVerdict | None]:
+        if self.response is None:
+            return list(self.rows)
+        return [None if at is None else self.rows[at] for at in self.response.positions]
 
 
 def bill(clinic: Any, episode: Episode, treatments: Iterable[Treatment],
@@ -253,20 +366,38 @@ def bill(clinic: Any, episode: Episode, treatments: Iterable[Treatment],
     return bill_visit(services, payer=episode.payer, clinic_rule=clinic.payer_unit_rule)
 
 
+def plan_overrides(visit: Visit) -> PlanOverrides:
+    """The overrides signed in the plan of care the visit is under (none for a draft plan)."""
+    return PlanOverrides.of(visit.plan if visit.plan_id else None)
+
+
 def check_visit_note(actor: Actor, visit: Visit, note: NoteInput, *, now: dt.datetime | None = None) -> NoteCheck:
     """Screen the typed note once, check its rows, bill what a save would store; nothing is saved.
 
-    When a row breaks today's screen (and no override keeps it) a save leaves the treatment rows as
-    stored, so the billing is of the stored rows.
+    First the last session's response (the soreness typed in this note) is applied to the rows
+    carried forward (``visits.carry``, the core's rule with the clinic's thresholds). Then every
+    treatment and complementary row is checked against today's screen (``core.safety``), with the
+    overrides of the visit and of the signed plan of care. When a row breaks the screen (and no
+    override keeps it) a save leaves the rows as stored, so the billing is of the stored rows.
     """
     episode = visit.episode
+    when = now or timezone.now()
+    # Putting a row back is a clinical decision like an override: therapists only (the page offers
+    # the control to them alone; anyone else's is not applied).
+    put_back = note.put_back if actor.can(SAFETY_OVERRIDE) else {}
+    response = carry.respond(visit.carried_forward, note.treatments, note.soreness_since_last, note.soreness_hours,
+                             clinic_policy(actor.clinic), put_back=put_back,
+                             by=(actor.user.pk, actor.user.display_name()), when=when)
+    note = replace(note, treatments=response.treatments)
     request = screen_request(visit.patient, episode, visit.visit_date, note, latest_evaluation(episode, for_screen=True))
     screen = run_screen(actor.clinic, request)
-    verdicts, overrides, new = check_rows(actor, note.treatments, screen, visit.overrides or [],
-                                          now or timezone.now())
+    treatments, complementary = row_items(episode, note.treatments, note.complementary)
+    verdicts, overrides, new = check_rows(actor, [*treatments, *complementary], screen, visit.overrides or [], when,
+                                          plan_overrides(visit))
     rows_ok = all(v.ok for v in verdicts)
-    billed = note.treatments if rows_ok else stored_rows(visit)[0]
-    return NoteCheck(note, screen, verdicts, bill(actor.clinic, episode, billed, note.complementary), overrides, new)
+    billed = (note.treatments, note.complementary) if rows_ok else stored_rows(visit)
+    return NoteCheck(note, screen, verdicts[:len(treatments)], bill(actor.clinic, episode, *billed), overrides, new,
+                     verdicts[len(treatments):], response)
 
 
 @dataclass
@@ -274,8 +405,9 @@ class SaveOutcome:
     """How a save went. ``status``:
 
     - ``saved``: the note and its rows are saved;
-    - ``rows_refused``: the note, findings and complementary therapies are saved (a new
-      contraindication is on record at once) but the treatment rows are not: ``check.rows`` says why;
+    - ``rows_refused``: the note and its findings are saved (a new contraindication is on record at
+      once) but the treatment and complementary rows are not: ``check.rows`` and
+      ``check.complementary_rows`` say why;
     - ``unscreened``: nothing saved, the screen could not run on the typed facts;
     - ``stale``: nothing saved, someone saved after ``submitted_version`` (``visit`` is theirs);
     - ``locked``: nothing saved, the note was signed meanwhile (``visit`` is the signed note).
@@ -335,8 +467,11 @@ def do_save_visit_note(actor: Actor, visit: Visit, checked: NoteCheck, submitted
     saved.relief = saved.relief or ""
     saved.screen_result = checked.screen
     saved.billing = checked.billing
+    response = checked.response
     if rows_ok:
         saved.overrides = checked.overrides
+        if response is not None:
+            saved.carried_forward = response.stored(visit.carried_forward or {})
     saved.last_saved_by = actor.user
     saved.version = visit.version + 1
     saved.updated_at = timezone.now()
@@ -352,7 +487,7 @@ def do_save_visit_note(actor: Actor, visit: Visit, checked: NoteCheck, submitted
                 raise _Conflict
             old_treatments, old_complementary = stored_rows(saved)
             treatments = [t.without_reason() for t in note.treatments] if rows_ok else old_treatments
-            complementary = list(note.complementary)
+            complementary = [c.without_reason() for c in note.complementary] if rows_ok else old_complementary
             _replace_rows(saved, treatments if treatments != old_treatments else None,
                           complementary if complementary != old_complementary else None)
             old, new = changed(
@@ -360,7 +495,7 @@ def do_save_visit_note(actor: Actor, visit: Visit, checked: NoteCheck, submitted
                  "complementary": [c.stored() for c in old_complementary]},
                 {**after, "treatments": [t.stored() for t in treatments],
                  "complementary": [c.stored() for c in complementary]})
-            for name in ("version", "screen_result", "session", "billing", "last_saved_by"):
+            for name in ("version", "screen_result", "session", "billing", "last_saved_by", "carried_forward"):
                 # Bookkeeping or derived: the inputs that produced them are already in the diff.
                 old.pop(name, None)
                 new.pop(name, None)
@@ -371,6 +506,20 @@ def do_save_visit_note(actor: Actor, visit: Visit, checked: NoteCheck, submitted
                 record_event(actor=actor, action="visit.override_restriction", patient_id=saved.patient_id,
                              obj=saved, new={"row": override["row"], "restriction": override["restriction"],
                                              "reason": override["reason"]})
+            record_cleared(actor, saved, "visit.finding_cleared", before.get("findings") or [], saved.findings)
+            carried_now = [o for o in saved.overrides if o.get("from_plan")] if rows_ok else []
+            carried_before = [o for o in visit.overrides or [] if o.get("from_plan")]
+            if carried_now != carried_before and carried_now:
+                # The plan's overrides this note now stands on, as signed in the plan (not retyped).
+                record_event(actor=actor, action="visit.override_from_plan", patient_id=saved.patient_id, obj=saved,
+                             new={"overrides": [{"row": o["row"], "restriction": o["restriction"],
+                                                 "reason": o["reason"], "from_plan": o["from_plan"]}
+                                                for o in carried_now]})
+            if rows_ok and response is not None and response.changed_rows:
+                # The last session's response changed carried-forward rows (or a row was put back).
+                record_event(actor=actor, action="visit.response_rows", patient_id=saved.patient_id, obj=saved,
+                             new={"soreness": response.basis, "applied": response.applied,
+                                  "reverted": response.reverted, "put_back": response.put_back})
     except _Conflict:
         fresh = _fresh(visit)
         return SaveOutcome("locked" if fresh.is_signed else "stale", fresh, checked)
@@ -400,7 +549,9 @@ def do_start_visit(actor: Actor, patient: Patient, episode: Episode,
         plan = current_plan(episode)
         filled = prefill(episode, plan)
         visit = Visit(clinic=actor.clinic, patient=patient, episode=episode, plan=plan, therapist=actor.user,
-                      visit_date=today, findings=filled.findings, last_saved_by=actor.user)
+                      visit_date=today, findings=filled.findings, last_saved_by=actor.user,
+                      carried_forward=carry.carried_record(filled.source, filled.carried, filled.from_visit)
+                      if filled.carried else {})
         visit.screen_result = run_screen(actor.clinic, screen_request(patient, episode, today, visit,
                                                                       latest_evaluation(episode, for_screen=True)))
         visit.billing = bill(actor.clinic, episode, filled.treatments, filled.complementary)
@@ -416,20 +567,32 @@ def do_start_visit(actor: Actor, patient: Patient, episode: Episode,
 # -- signing ------------------------------------------------------------------------------------
 
 
-def stored_verdicts(visit: Visit, treatments: Sequence[Treatment] | None = None) -> list[RowVerdict]:
-    """The stored rows against the stored screen and overrides (no new override can be made)."""
-    rows = stored_rows(visit)[0] if treatments is None else treatments
-    return check_rows(None, rows, visit.screen_result, visit.overrides or [], timezone.now())[0]
+def stored_verdicts(visit: Visit, treatments: Sequence[Treatment] | None = None,
+                    complementary: Sequence[Complementary] | None = None) -> tuple[list[RowVerdict], list[RowVerdict]]:
+    """The stored rows against the stored screen, the visit's overrides and the signed plan's (no
+    new override can be made): (treatment verdicts, complementary verdicts)."""
+    stored_t, stored_c = stored_rows(visit) if treatments is None or complementary is None else ([], [])
+    rows, others = row_items(visit.episode, stored_t if treatments is None else treatments,
+                             stored_c if complementary is None else complementary)
+    verdicts = check_rows(None, [*rows, *others], visit.screen_result, visit.overrides or [], timezone.now(),
+                          plan_overrides(visit))[0]
+    return verdicts[:len(rows)], verdicts[len(rows):]
 
 
-def unresolved(visit: Visit, treatments: Sequence[Treatment] | None = None) -> list[str]:
+def unresolved(visit: Visit, treatments: Sequence[Treatment] | None = None,
+               complementary: Sequence[Complementary] | None = None) -> list[str]:
     """Why the stored note cannot be signed yet (empty when it can)."""
     problems = []
     if problem := screen_problem(visit.screen_result):
         problems.append(f"The safety screen could not run: {problem} Correct the findings or vitals.")
-    rows = stored_rows(visit)[0] if treatments is None else treatments
-    for number, (row, verdict) in enumerate(zip(rows, stored_verdicts(visit, rows), strict=True), start=1):
+    stored_t, stored_c = stored_rows(visit) if treatments is None or complementary is None else ([], [])
+    rows = stored_t if treatments is None else treatments
+    others = stored_c if complementary is None else complementary
+    verdicts, other_verdicts = stored_verdicts(visit, rows, others)
+    for number, (row, verdict) in enumerate(zip(rows, verdicts, strict=True), start=1):
         problems += [f"Row {number} ({row.where}): {b.message}" for b in verdict.blocking]
+    for verdict in other_verdicts:
+        problems += [f"Complementary therapy: {b.message}" for b in verdict.blocking]
     return problems
 
 
@@ -442,7 +605,8 @@ def do_sign_visit(actor: Actor, visit: Visit, submitted_version: object = None) 
     """
     check_can_sign(actor)
     with transaction.atomic():
-        signed = (Visit.objects.select_for_update(no_key=True, of=("self",)).select_related("patient", "episode")
+        signed = (Visit.objects.select_for_update(no_key=True, of=("self",))
+                  .select_related("patient", "episode", "plan", "plan__signed_by")
                   .get(pk=visit.pk, clinic_id=visit.clinic_id))
         check_editable(signed)
         claim_version(signed, signed.version if submitted_version is None else submitted_version)

@@ -28,15 +28,16 @@ from django.views.decorators.http import require_http_methods, require_safe
 from palpate.audit.services import record_read
 from palpate.clinics.http import AuthenticatedHttpRequest
 from palpate.clinics.roles import CLINICAL_VIEW, CLINICAL_WRITE, NOTE_SIGN, SAFETY_OVERRIDE
-from palpate.core.safety import OVERRIDE_REASON_MIN_CHARS, effective_restrictions
-from palpate.lib.bodychart import Mark, expand_regions, marks_from_restrictions
+from palpate.core.response import session_response
+from palpate.core.safety import OVERRIDE_REASON_MIN_CHARS
+from palpate.lib.clinical import clinic_policy
 from palpate.lib.decorators import client_ip, member_required
 from palpate.lib.pdf import pdf_response, render_pdf
 from palpate.lib.records import StaleEdit, check_editable
-from palpate.lib.vocabulary import label, paired_regions, pressure_help, region_groups, where
+from palpate.lib.vocabulary import label, pressure_help, where
 from palpate.patients.access import access_episode, access_patient
 from palpate.patients.models import EpisodeStatus, Patient
-from palpate.visits import services
+from palpate.visits import carry, services
 from palpate.visits.forms import ROW_FORMS, NoteForms, VisitNoteForm, blank_row
 from palpate.visits.models import Visit
 from palpate.visits.note import NoteInput, Treatment
@@ -45,7 +46,7 @@ VISITS_PER_PAGE = 50
 
 
 # What the note page shows of a visit besides the note: its episode, who wrote and signed it, its plan.
-PAGE_RELATED = ("episode", "therapist", "signed_by", "last_saved_by", "plan")
+PAGE_RELATED = ("episode", "therapist", "signed_by", "last_saved_by", "plan", "plan__signed_by")
 
 
 def _visit(patient: Patient, visit_pk: object, related: tuple[str, ...] = PAGE_RELATED) -> Visit:
@@ -72,20 +73,25 @@ class NotePage:
     forms: NoteForms
     screen: dict[str, Any]
     billing: dict[str, Any]
-    verdicts: dict[str, services.RowVerdict] = field(default_factory=dict)  # treatment row key -> verdict
+    # "t:<row key>" (treatment) or "c:<row key>" (complementary therapy) -> the screen's verdict
+    verdicts: dict[str, services.RowVerdict] = field(default_factory=dict)
     notices: list[tuple[str, str]] = field(default_factory=list)  # (level, text) above the form
     stale: dict[str, Any] | None = None
+    notes: dict[str, list[str]] = field(default_factory=dict)  # "t:<key>" -> what the carry-forward says
+    response: Any = None  # the last session's response to the carried rows, when checked (a preview)
 
     @property
     def screen_problem(self) -> str:
         return services.screen_problem(self.screen)
 
-    def row_status(self, key: str) -> dict[str, Any]:
-        verdict = self.verdicts.get(key)
+    def row_status(self, kind: str, key: str) -> dict[str, Any]:
+        status: dict[str, Any] = {"notes": self.notes.get(f"{kind}:{key}", [])}
+        verdict = self.verdicts.get(f"{kind}:{key}")
         if verdict is None:
-            return {}
-        return {"blocking": [b.message for b in verdict.blocking],
+            return status
+        return {**status, "blocking": [b.message for b in verdict.blocking],
                 "overridden": [(b.message, reason) for b, reason in verdict.overridden],
+                "from_plan": [(b.message, words) for b, words in verdict.from_plan],
                 "refused": verdict.refused, "overridable": verdict.overridable}
 
 
@@ -93,26 +99,53 @@ def stored_page(visit: Visit) -> NotePage:
     """The note as stored, with the stored screen's verdict on each row."""
     stored = NoteInput.of(visit)
     forms = NoteForms(visit, stored=stored)
-    verdicts = services.stored_verdicts(visit, stored.treatments)
+    verdicts, others = services.stored_verdicts(visit, stored.treatments, stored.complementary)
     # Stored rows are the forms t-0, t-1...: keyed by their index, as RowForm.key reads the prefix.
-    return NotePage(forms, visit.screen_result or {}, visit.billing or {},
-                    {str(i): v for i, v in enumerate(verdicts)})
+    keyed = {**{f"t:{i}": v for i, v in enumerate(verdicts)}, **{f"c:{i}": v for i, v in enumerate(others)}}
+    notes = {f"t:{i}": n for i, n in enumerate(carry.row_notes(visit.carried_forward, stored.treatments))}
+    return NotePage(forms, visit.screen_result or {}, visit.billing or {}, keyed, notes=notes)
 
 
 def checked_page(forms: NoteForms, checked: services.NoteCheck) -> NotePage:
-    """The forms as typed with the check of what they hold."""
+    """The forms as typed with the check of what they hold (a row the last session's response
+    would remove has no verdict: the response preview says what happens to it)."""
     keys = [f.key for f in forms.rows["t"].used() if f.is_valid()]
-    return NotePage(forms, checked.screen, checked.billing, dict(zip(keys, checked.rows, strict=True)))
+    other_keys = [f.key for f in forms.rows["c"].used() if f.is_valid()]
+    keyed = {f"t:{key}": v for key, v in zip(keys, checked.typed_rows, strict=True) if v is not None}
+    keyed.update({f"c:{key}": v for key, v in zip(other_keys, checked.complementary_rows, strict=True)})
+    typed = [f.row() for f in forms.rows["t"].used() if f.is_valid()]  # type: ignore[attr-defined]
+    notes = {f"t:{key}": n for key, n in zip(keys, carry.row_notes(forms.visit.carried_forward, typed), strict=True)}
+    return NotePage(forms, checked.screen, checked.billing, keyed, notes=notes, response=checked.response)
 
 
-def _marks(screen: dict[str, Any], treatments: list[Treatment]) -> dict[tuple[str, str], list[Mark]]:
-    groups, paired = region_groups(), set(paired_regions())
-    marks = marks_from_restrictions(effective_restrictions(screen), groups, paired)
-    for row in treatments:
-        text = f"planned: {label(row.technique).lower()} {row.pressure} {row.minutes} min"
-        for key in expand_regions(row.region, row.side or None, groups, paired):
-            marks.setdefault(key, []).append(Mark("planned", text))
-    return marks
+def carried_panel(visit: Visit, forms: NoteForms, clinic: Any, response: Any = None) -> dict[str, Any]:
+    """What the page shows of the carried-forward rows: each change the last session's soreness
+    made (with its reason, and the put-back control), the adverse-event prompt after severe
+    soreness, and, in a live preview, what saving would change."""
+    carried = visit.carried_forward or {}
+    changes = []
+    for change in carried.get("changes") or []:
+        index = int(change.get("index", -1))
+        changes.append({**change, "where": where(str(change.get("region")), change.get("side") or None),
+                        "technique_label": label(str(change.get("technique")), "technique"),
+                        "field": f"putback-{index}", "typed": forms.put_back.get(index, ""),
+                        "error": forms.put_back_errors.get(index, "")})
+    prompt = ""
+    basis = carried.get("basis") or {}
+    if basis:
+        prompt = session_response(carry.last_session(basis.get("soreness_since_last"), basis.get("soreness_hours")),
+                                  clinic_policy(clinic)).adverse_event_prompt()
+    # (The clinic's thresholds, as the rule applied them: palpate.core.response.)
+    pending = []
+    if response is not None:
+        for change in [*response.applied, *response.reverted, *response.put_back]:
+            pending.append(change)
+        prompt = response.prompt
+    policy = clinic_policy(clinic)
+    return {"source": carried.get("source", ""), "changes": changes, "prompt": prompt, "pending": pending,
+            "rows": carried.get("rows") or [],
+            "thresholds": {"lower": policy.soreness_lower_min, "hours": policy.soreness_hours_max,
+                           "severe": policy.soreness_severe_min, "severe_hours": policy.soreness_severe_hours}}
 
 
 def _context(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit, page: NotePage,
@@ -129,10 +162,12 @@ def _context(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit, 
     return {
         "patient": patient, "visit": visit, "episode": visit.episode, "state": page, "form": forms.form,
         "rows": forms.rows,
-        "paired_rows": {kind: [(form, page.row_status(form.key) if kind == "t" else {}) for form in rowset.forms]
+        "paired_rows": {kind: [(form, page.row_status(kind, form.key) if kind in ("t", "c") else {})
+                               for form in rowset.forms]
                         for kind, rowset in forms.rows.items()},
+        "carried": carried_panel(visit, forms, actor.clinic, page.response),
         "saved_rows": saved, "screen": page.screen, "billing": page.billing,
-        "marks": _marks(page.screen, treatments),
+        "chart_rows": [t.stored() for t in treatments],
         "editable": not visit.is_signed and actor.can(CLINICAL_WRITE),
         "can_sign": actor.can(NOTE_SIGN), "can_override": actor.can(SAFETY_OVERRIDE),
         "min_reason": OVERRIDE_REASON_MIN_CHARS, "pressure_help": pressure_help(), **extra,
@@ -185,7 +220,8 @@ def visit_note(request: AuthenticatedHttpRequest, pk: int, visit_pk: int) -> Htt
     saving = request.method == "POST"
     patient = access_patient(request.actor, pk, write=saving)
     # A save needs the episode (payer, condition); the rest only if the page is drawn again.
-    return _visit_note(request, patient, _visit(patient, visit_pk, ("episode",) if saving else PAGE_RELATED))
+    related = ("episode", "plan", "plan__signed_by") if saving else PAGE_RELATED
+    return _visit_note(request, patient, _visit(patient, visit_pk, related))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -239,15 +275,26 @@ def _save(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit) -> 
     saved = outcome.visit
     if outcome.status == "rows_refused":
         forms.with_version(saved.version)
-        count = len(checked.refused_rows)
+        count = len(checked.refused_rows) + len(checked.refused_complementary)
         page.notices.append((
             "error",
-            f"Saved the note, findings and complementary therapies, but NOT the treatment rows: {count} row"
+            f"Saved the note and findings, but NOT the treatment rows or complementary therapies: {count} row"
             f"{'s' if count != 1 else ''} break{'s' if count == 1 else ''} today's safety screen (shown next to "
             "the row). Change or remove the row, or give a reason to override where the restriction allows it "
             "(therapists only), then save again.",
         ))
         return render(request, "visits/note.html", _context(request, patient, saved, page))
+
+    response = checked.response
+    if response is not None and response.changed_rows:
+        # The rows that get signed changed: say how, and let the therapist see them before signing.
+        words = "; ".join(_change_words(c) for c in [*response.applied, *response.reverted, *response.put_back])
+        messages.warning(request, f"Saved. The last session's response changed the carried-forward rows (each "
+                                  f"with its reason below): {words}."
+                                  + (" Not signed yet: review the rows, then sign." if "sign" in request.POST else ""))
+        if response.prompt:
+            messages.warning(request, response.prompt)
+        return redirect(_note_url(saved))
 
     if "sign" in request.POST:
         try:
@@ -259,6 +306,17 @@ def _save(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit) -> 
         return redirect(_note_url(saved))
     messages.success(request, "Draft saved.")
     return redirect(_note_url(saved))
+
+
+def _change_words(change: dict[str, Any]) -> str:
+    """One change in a few words (its reason is shown with the row and in the list of changes)."""
+    place = where(str(change.get("region")), change.get("side") or None)
+    technique = label(str(change.get("technique")), "technique").lower()
+    if change.get("put_back"):
+        return f"{technique} at the {place} put back as carried forward"
+    if change.get("action") == "removed":
+        return f"{technique} at the {place} removed"
+    return f"{technique} at the {place} {change.get('from_pressure')} to {change.get('to_pressure')}"
 
 
 def _locked(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit, forms: NoteForms) -> HttpResponse:
@@ -344,7 +402,8 @@ def sign_visit(request: AuthenticatedHttpRequest, pk: int, visit_pk: int) -> Htt
             messages.success(request, "Signed. The note is now locked; corrections are signed addenda.")
             return redirect(_note_url(visit))
     treatments, complementary = services.stored_rows(visit)
-    problems = [problem] if problem else ([] if visit.is_signed else services.unresolved(visit, treatments))
+    problems = [problem] if problem else ([] if visit.is_signed else services.unresolved(visit, treatments,
+                                                                                          complementary))
     record_read(actor, "visit.sign_view", patient_id=patient.pk, obj=visit, ip_address=client_ip(request))
     return render(request, "visits/sign.html", {
         "patient": patient, "visit": visit, "problems": problems, "treatments": treatments,
@@ -390,6 +449,7 @@ def _note_pdf(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit)
         "patient": patient, "visit": visit, "episode": visit.episode, "treatments": treatments,
         "complementary": complementary, "addenda": addenda, "billing": visit.billing or {},
         "screen": visit.screen_result or {}, "clinic": actor.clinic, "rom": visit.rom or [],
+        "chart_rows": [t.stored() for t in treatments],
     }, request)
     record_read(actor, "visit.pdf", patient_id=patient.pk, obj=visit, ip_address=client_ip(request))
     return pdf_response(pdf, f"visit-note-{patient.record_number}-{visit.visit_date:%Y-%m-%d}")

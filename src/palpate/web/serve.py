@@ -24,7 +24,8 @@ import time
 
 
 def prepare() -> int:
-    """Migrate, collect static files and load the demo on first start (``palpate prepare``)."""
+    """Migrate, collect static files, bring clinic settings within their safe bounds (audited, see
+    palpate.ops.policy_bounds) and load the demo on first start (``palpate prepare``)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "palpate.web.settings")
     import django
 
@@ -37,6 +38,10 @@ def prepare() -> int:
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
+    from palpate.ops.policy_bounds import do_bring_policies_to_bounds
+
+    for brought in do_bring_policies_to_bounds():  # settings stored before their safe bounds (audited)
+        print(f"Clinic settings brought within their safe bounds: {brought.describe()}", flush=True)
     demo = os.environ.get("PALPATE_DEMO", "1") != "0"
     seeded = False
     if demo and not Clinic.objects.exists():

@@ -3,23 +3,19 @@
 - ``{% evaluation_panel episode %}``: the episode's evaluations on the patient chart.
 - ``{% open_referrals patient %}``: a patient's open referrals (open or letter sent), one query.
 - ``{% include "evaluations/_screen_result.html" with screen=... %}`` draws a screen result; it uses
-  ``{% screen_chart screen %}`` (restrictions on the body chart) and the vocabulary's words.
-  ``restriction_marks(restrictions)`` gives the same marks to Python callers.
+  ``{% screen_chart screen %}`` (lib's one drawing of a screen on the body chart) and the
+  vocabulary's words.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django import template
 from django.db.models.fields.json import KT
-from django.utils.safestring import SafeString
 
-from palpate.core.kb.clinical import knowledge_base
 from palpate.evaluations.models import OPEN_REFERRAL_STATUSES, POSTURE_FINDINGS, Evaluation, Referral
-from palpate.lib.bodychart import Mark, expand_regions, marks_from_restrictions, render_body_chart
-from palpate.lib.vocabulary import label, paired_regions, region_groups
+from palpate.lib.vocabulary import label
 
 register = template.Library()
 
@@ -59,39 +55,6 @@ def referrals_card(context: template.Context, patient: Any) -> dict[str, object]
     if not (context.get("can") or {}).get("clinical_view"):
         return None
     return open_referrals(context, patient)
-
-
-def restriction_marks(restrictions: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], Mark]:
-    """One mark per charted region: hatched only where every technique is forbidden.
-
-    ``marks_from_restrictions`` gives each restriction its own mark and the chart draws the
-    strictest, so a calf where only friction is forbidden (light effleurage still allowed) would
-    look untouchable. Here a region is "forbidden" when nothing may be done there and "capped"
-    when some work is limited; its title lists every restriction on it, and the table beside the
-    chart says exactly which technique and pressure.
-    """
-    restrictions = list(restrictions)
-    groups, paired = region_groups(), set(paired_regions())
-    every_technique = set(knowledge_base().techniques)
-    forbidden: dict[tuple[str, str], set[str]] = {}
-    for r in restrictions:
-        if r.get("max_pressure") == "none":
-            side = str(r["side"]) if r.get("side") else None
-            for key in expand_regions(str(r.get("region")), side, groups, paired):
-                forbidden.setdefault(key, set()).update(r.get("techniques") or [])
-    out = {}
-    for key, marks in marks_from_restrictions(restrictions, groups, paired).items():
-        kind = "forbidden" if forbidden.get(key, set()) >= every_technique else "capped"
-        out[key] = Mark(kind, "; ".join(dict.fromkeys(m.label for m in marks)))
-    return out
-
-
-@register.simple_tag
-def screen_chart(screen: Mapping[str, Any] | None, chart_id: str = "screen-chart",
-                 caption: str = "Body chart: where treatment is restricted") -> SafeString:
-    """The screen's restrictions drawn on the body chart (forbidden hatched, capped dotted)."""
-    marks = restriction_marks((screen or {}).get("restrictions") or [])
-    return render_body_chart(marks, caption=caption, chart_id=chart_id)
 
 
 @register.filter
