@@ -284,11 +284,15 @@ def plan_series(calendar: ClinicCalendar, therapist: int, slots: Sequence[tuple[
             continue
         refused = calendar.refusal(therapist, start, end, room=room, now=now)
         if refused is not None:
-            midnight = instant(day, dt.time(0), calendar.tz) or start
-            alternative = calendar.next_free(therapist, minutes, max(midnight, now or midnight), room=room,
-                                             days=1) if refused.code in ("therapist_busy", "room_busy") else None
-            if alternative is not None and alternative[0].astimezone(calendar.tz).date() != day:
-                alternative = None
+            alternative = None
+            if refused.code in ("therapist_busy", "room_busy"):
+                # The first free time that day after the one asked for, else the first that day.
+                midnight = instant(day, dt.time(0), calendar.tz) or start
+                for after in (start, midnight):
+                    alternative = calendar.next_free(therapist, minutes, max(after, now or after), room=room, days=1)
+                    if alternative is not None and alternative[0].astimezone(calendar.tz).date() == day:
+                        break
+                    alternative = None
             unplaced.append(Unplaced(day, at, refused.message, refused.code, alternative))
             continue
         placed.append(Placed(day, at, start, end))
