@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from palpate.scheduling.calendar import words
 from palpate.scheduling.models import OPEN, Appointment, Authorization
 from palpate.scheduling.services import authorization_use, patient_no_shows, plan_counts, schedule_settings, zone
 
@@ -25,9 +26,9 @@ def patient_panel(context: Any, patient: Any) -> dict[str, Any] | None:
     upcoming = list(Appointment.objects.filter(clinic_id=patient.clinic_id, patient=patient, status__in=OPEN,
                                                ends_at__gte=now)
                     .select_related("therapist").order_by("starts_at")[:UPCOMING_SHOWN])
-    settings = schedule_settings(patient.clinic_id)
-    return {"patient": patient, "upcoming": upcoming, "attendance": patient_no_shows(patient, now),
-            "tz": zone(settings).key, "can": can}
+    tz = zone(schedule_settings(patient.clinic_id))
+    return {"patient": patient, "upcoming": [(a, words(a.starts_at, tz)) for a in upcoming],
+            "attendance": patient_no_shows(patient, now), "tz": tz.key, "can": can}
 
 
 def episode_panel(context: Any, episode: Any) -> dict[str, Any] | None:
