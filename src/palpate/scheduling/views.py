@@ -17,7 +17,7 @@ from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_safe
 
 from palpate.audit.services import record_read
 from palpate.clinics.http import AuthenticatedHttpRequest
@@ -202,11 +202,12 @@ def book(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @member_required(PATIENT_VIEW)
-@require_safe
 def appointment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     actor = request.actor
     appointment = access_appointment(actor, pk, related=("patient", "episode", "therapist", "room", "status_changed_by",
                                                          "booked_by", "visit"))
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
     settings = services.schedule_settings(actor.clinic)
     record_read(actor, "appointment.view", patient_id=appointment.patient_id, obj=appointment,
                 ip_address=client_ip(request))
@@ -228,9 +229,10 @@ def _back(appointment: Appointment) -> HttpResponse:
 
 
 @member_required(PATIENT_WRITE)
-@require_POST
 def check_in(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    appointment = access_appointment(request.actor, pk, write=True)
+    appointment = access_appointment(request.actor, pk, write=True)  # the door first: another clinic's is a 404
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     try:
         services.do_check_in(request.actor, appointment)
     except services.SchedulingRefused as refused:
@@ -242,9 +244,10 @@ def check_in(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @member_required(CLINICAL_WRITE)
-@require_POST
 def start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     appointment = access_appointment(request.actor, pk, write=True)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     try:
         visit = services.do_start(request.actor, appointment)
     except services.SchedulingRefused as refused:
