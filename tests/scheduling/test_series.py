@@ -45,11 +45,24 @@ def test_a_series_keeps_its_local_time_across_the_daylight_saving_change(sched):
     assert utc_hours == [14, 14, 13, 13]
 
 
+def another_episode(sched):  # noqa: ANN001, ANN201
+    from palpate.patients.models import Episode, Patient
+    from palpate.patients.services import do_create_episode, do_create_patient
+
+    patient = do_create_patient(sched.alice, Patient(given_name="Ines", family_name="Moreau",
+                                                     date_of_birth=dt.date(1980, 1, 2), sex="female"))
+    return do_create_episode(sched.alice, patient, Episode(
+        condition="neck_pain", body_region="neck", diagnosis="Cervicalgia", icd10_code="M54.2",
+        onset_date=dt.date(2027, 1, 5), payer="self_pay"))
+
+
 def test_it_skips_closures_and_conflicts_and_says_why(sched):
     plan = signed_plan(sched.world, dt.date(2027, 3, 1), per_week=2, weeks=4)
     Closure.objects.create(clinic=sched.world.harbor, starts_on=dt.date(2027, 3, 8), ends_on=dt.date(2027, 3, 8),
                            reason="Floor repairs")
-    taken = services.do_book(sched.fran, sched.booking(at("2027-03-11", "17:00")), now=NOW)
+    other = another_episode(sched)  # another patient holds Alice's Thursday 17:00 that week
+    taken = services.do_book(sched.fran, services.Booking(episode=other, therapist_id=sched.world.alice.pk,
+                                                          starts_at=at("2027-03-11", "17:00"), minutes=45), now=NOW)
     outcome = services.do_book_series(sched.fran, request(plan, sched.world.alice, dt.date(2027, 3, 1)), now=NOW)
     reasons = {u.day: u.reason for u in outcome.unplaced}
     assert "Floor repairs" in reasons[dt.date(2027, 3, 8)]

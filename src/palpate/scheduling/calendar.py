@@ -188,7 +188,7 @@ class ClinicCalendar:
             return Refusal("room_busy", f"The room is taken at {words(start, self.tz)}-{words(end, self.tz, False)}.")
         return None
 
-    def _on_grid(self, moment: dt.datetime) -> dt.datetime:
+    def on_grid(self, moment: dt.datetime) -> dt.datetime:
         """The first step of the calendar grid (local time) at or after ``moment``."""
         at = moment.astimezone(self.tz)
         midnight = instant(at.date(), dt.time(0), self.tz) or at
@@ -206,7 +206,7 @@ class ClinicCalendar:
             if until is not None and day > until:
                 return None
             for start, end in self.free_intervals(therapist, day, room, ignore):
-                begin = self._on_grid(max(start, after))
+                begin = self.on_grid(max(start, after))
                 if begin + length <= end:
                     return begin, begin + length
         return None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils import timezone
 
 from palpate.clinics.models import Membership
 from palpate.scheduling import calendar as cal
@@ -89,7 +90,8 @@ def book_url(therapist_id: int, start: dt.datetime, tz: dt.tzinfo) -> str:
         {"therapist": therapist_id, "date": at.date().isoformat(), "time": at.strftime("%H:%M")})
 
 
-def build(settings: ScheduleSettings, view: str, day: dt.date, therapist_id: int | None) -> Page:
+def build(settings: ScheduleSettings, view: str, day: dt.date, therapist_id: int | None,
+          now: dt.datetime | None = None) -> Page:
     tz = services.zone(settings)
     staff = services.treating_staff(settings.clinic_id)
     therapist = next((m for m in staff if m.user_id == therapist_id), None)
@@ -116,6 +118,7 @@ def build(settings: ScheduleSettings, view: str, day: dt.date, therapist_id: int
     days = [d for d in opening_days if calendar.opening.get(d.weekday()) or view == "day"] or opening_days[:5]
     opens, closes = _span_of_days(settings, calendar.opening, days)
     step = settings.slot_minutes or 15
+    bookable_from = cal.ClinicCalendar(tz=tz, opening={}, step_minutes=step).on_grid(now or timezone.now())
     top = _minutes(opens) // step * step
     bottom = -(-_minutes(closes) // step) * step
     rows = max(1, (bottom - top) // step)
@@ -140,6 +143,7 @@ def build(settings: ScheduleSettings, view: str, day: dt.date, therapist_id: int
     def column(member: Membership, day: dt.date, title: str, subtitle: str) -> Column:
         col = Column(title, subtitle, day, member.user_id, closed=calendar.closed_days.get(day, ""))
         for start, end in calendar.free_intervals(member.user_id, day):
+            start = max(start, bookable_from)  # free time in the past cannot be booked: not shown
             if (end - start) < dt.timedelta(minutes=cal.MIN_MINUTES):
                 continue
             spot = place(start, end, day)

@@ -674,7 +674,8 @@ def complete_for_signed_visit(actor: Actor, visit: Visit) -> None:
 
 @dataclass(frozen=True)
 class PlanCounts:
-    """A plan's visits: planned (frequency x weeks), booked ahead, attended, and still to book."""
+    """A plan's visits: planned (frequency x weeks), attended (signed notes under the plan), booked
+    ahead (open appointments of the episode since the plan started), missed, and still to book."""
 
     planned: int
     booked: int
@@ -687,10 +688,15 @@ class PlanCounts:
 
 
 def plan_counts(plan: PlanOfCare) -> PlanCounts:
-    rows = dict(Appointment.objects.filter(clinic_id=plan.clinic_id, plan=plan).values_list("status")
+    attended = Visit.objects.filter(clinic_id=plan.clinic_id, plan=plan, status=RecordStatus.SIGNED).count()
+    appointments = Appointment.objects.filter(clinic_id=plan.clinic_id, episode_id=plan.episode_id)
+    if plan.start_date is not None:
+        tz = zone(schedule_settings(plan.clinic_id))
+        appointments = appointments.filter(starts_at__gte=cal.instant(plan.start_date, dt.time(0), tz))
+    rows = dict(appointments.exclude(visit__status=RecordStatus.SIGNED).order_by().values_list("status")
                 .annotate(n=Count("id")).values_list("status", "n"))
-    return PlanCounts(planned=plan.frequency_per_week * plan.duration_weeks,
-                      booked=sum(rows.get(s, 0) for s in OPEN), attended=rows.get(AppointmentStatus.COMPLETED, 0),
+    return PlanCounts(planned=plan.frequency_per_week * plan.duration_weeks, attended=attended,
+                      booked=sum(rows.get(s, 0) for s in OPEN),
                       missed=rows.get(AppointmentStatus.NO_SHOW, 0) + rows.get(AppointmentStatus.LATE_CANCELLED, 0))
 
 
