@@ -10,17 +10,44 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from html import escape
+from typing import NamedTuple
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from palpate.clinics.models import Membership
 from palpate.scheduling import calendar as cal
 from palpate.scheduling import services
-from palpate.scheduling.models import HOLDS_TIME, Appointment, ScheduleSettings
+from palpate.scheduling.models import HOLDS_TIME, Appointment, AppointmentKind, AppointmentStatus, ScheduleSettings
 
 DEFAULT_DAY = (dt.time(8), dt.time(18))
+KINDS = dict(AppointmentKind.choices)
+STATUSES = dict(AppointmentStatus.choices)
+
+
+class Row(NamedTuple):
+    """What the calendar reads of an appointment."""
+
+    pk: int
+    patient_id: int
+    therapist_id: int
+    room_id: int | None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    kind: str
+    status: str
+    family_name: str
+    given_name: str
+    room_name: str | None
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES.get(self.status, self.status)
+
+ROW_FIELDS = ("id", "patient_id", "therapist_id", "room_id", "starts_at", "ends_at", "kind", "status",
+              "patient__family_name", "patient__given_name", "room__name")
 
 
 @dataclass
@@ -37,6 +64,19 @@ class Block:
     time: str = ""
 
 
+def _grid_block(b: Block) -> str:
+    """An absolutely placed block of the day or week grid (label and detail are escaped already)."""
+    aria = f"Free {b.detail}: book" if b.kind == "free" else f"{b.label}, {b.detail}"
+    return (f'<a role="listitem" class="cal-block {b.css}" style="grid-row: {b.row} / span {b.span}" href="{b.url}" '
+            f'aria-label="{aria}"><strong>{b.label}</strong>{b.detail}</a>')
+
+
+def _list_block(b: Block) -> str:
+    """A line of the clinic week's table."""
+    text = f"Free {b.detail}" if b.kind == "free" else f"{b.time} {b.label}"
+    return f'<li><a class="cal-block {b.css}" href="{b.url}">{text}</a></li>'
+
+
 @dataclass
 class Column:
     title: str
@@ -45,7 +85,8 @@ class Column:
     therapist_id: int
     blocks: list[Block] = field(default_factory=list)
     closed: str = ""
-    others: list[Appointment] = field(default_factory=list)  # cancelled and missed (not in the grid)
+    others: list[Row] = field(default_factory=list)  # cancelled and missed (not in the grid)
+    html: str = ""  # the blocks, drawn once in Python
 
 
 @dataclass
@@ -59,7 +100,7 @@ class Page:
     hours: list[tuple[int, str]]  # (grid row, "09:00") for each full hour
     rows: int
     step: int
-    appointments: list[Appointment]
+    appointments: list[Row]
     table: list[tuple[dt.date, str, list[Column]]] = field(default_factory=list)  # clinic week: day -> cells
 
     @property
@@ -84,12 +125,6 @@ def _minutes(at: dt.time) -> int:
     return at.hour * 60 + at.minute
 
 
-def book_url(therapist_id: int, start: dt.datetime, tz: dt.tzinfo) -> str:
-    at = start.astimezone(tz)
-    return reverse("scheduling:book") + "?" + urlencode(
-        {"therapist": therapist_id, "date": at.date().isoformat(), "time": at.strftime("%H:%M")})
-
-
 def build(settings: ScheduleSettings, view: str, day: dt.date, therapist_id: int | None,
           now: dt.datetime | None = None) -> Page:
     tz = services.zone(settings)
@@ -105,15 +140,14 @@ def build(settings: ScheduleSettings, view: str, day: dt.date, therapist_id: int
     ids = [m.user_id for m in shown]
     starts = cal.instant(first, dt.time(0), tz)
     ends = cal.instant(last + dt.timedelta(days=1), dt.time(0), tz)
-    appointments = list(
-        Appointment.objects.filter(clinic_id=settings.clinic_id, therapist_id__in=ids, starts_at__lt=ends,
-                                   ends_at__gt=starts)
-        .select_related("patient", "room")
-        .only("id", "patient_id", "therapist_id", "room_id", "starts_at", "ends_at", "kind", "status", "reason",
-              "patient__given_name", "patient__family_name", "patient__record_number", "room__name")
-        .order_by("starts_at"))
+    # Plain rows, not model instances: a full clinic week has hundreds, and the page only prints them.
+    appointments = [Row(*values) for values in
+                    Appointment.objects.filter(clinic_id=settings.clinic_id, therapist_id__in=ids, starts_at__lt=ends,
+                                               ends_at__gt=starts)
+                    .order_by("starts_at").values_list(*ROW_FIELDS)]
     names = {m.user_id: m.user.display_name() for m in staff}
-    calendar = services.load_calendar(settings, first, last, therapists=ids, names=names, appointments=appointments)
+    calendar = services.load_calendar(settings, first, last, therapists=ids, names=names,
+                                      appointments=appointments)  # type: ignore[arg-type]
     # Weekends with no opening hours are left out of a week.
     days = [d for d in opening_days if calendar.opening.get(d.weekday()) or view == "day"] or opening_days[:5]
     opens, closes = _span_of_days(settings, calendar.opening, days)
@@ -125,12 +159,21 @@ def build(settings: ScheduleSettings, view: str, day: dt.date, therapist_id: int
     hours = [((m - top) // step + 1, f"{m // 60:02d}:00") for m in range(top, bottom, 60 if step <= 60 else step)
              if m % 60 == 0]
 
-    by_key: dict[tuple[int, dt.date], list[Appointment]] = {}
+    by_key: dict[tuple[int, dt.date], list[Row]] = {}
     for a in appointments:
         by_key.setdefault((a.therapist_id, a.starts_at.astimezone(tz).date()), []).append(a)
+    midnights = {d: cal.instant(d, dt.time(0), tz) for d in days}
+    # URLs built once and completed per block (reverse() for each of hundreds of blocks is most of the time).
+    appointment_url = reverse("scheduling:appointment", args=[1])[:-2]
+    book_base = reverse("scheduling:book")
+    grid_view = view == "day" or therapist is not None
+
+    def clock(moment: dt.datetime) -> str:
+        at = moment.astimezone(tz)
+        return f"{at.hour:02d}:{at.minute:02d}"
 
     def place(start: dt.datetime, end: dt.datetime, day: dt.date) -> tuple[int, int] | None:
-        midnight = cal.instant(day, dt.time(0), tz)
+        midnight = midnights.get(day)
         if midnight is None:
             return None
         begin = int((start - midnight).total_seconds() // 60)
@@ -148,23 +191,23 @@ def build(settings: ScheduleSettings, view: str, day: dt.date, therapist_id: int
                 continue
             spot = place(start, end, day)
             if spot:
-                when = f"{cal.words(start, tz, False)}-{cal.words(end, tz, False)}"
-                col.blocks.append(Block(spot[0], spot[1], "free", "Free", when, book_url(member.user_id, start, tz),
-                                        "free", cal.words(start, tz, False)))
+                begins = clock(start)
+                url = (f"{book_base}?therapist={member.user_id}&amp;date={day.isoformat()}"
+                       f"&amp;time={begins.replace(':', '%3A')}")
+                col.blocks.append(Block(spot[0], spot[1], "free", "Free", f"{begins}-{clock(end)}", url, "free", begins))
         for a in by_key.get((member.user_id, day), []):
             if a.status not in HOLDS_TIME:
                 col.others.append(a)
                 continue
             spot = place(a.starts_at, a.ends_at, day)
             if spot:
-                when = f"{cal.words(a.starts_at, tz, False)}-{cal.words(a.ends_at, tz, False)}"
-                room = f" · {a.room.name}" if a.room_id else ""
-                col.blocks.append(Block(spot[0], spot[1], "appointment",
-                                        f"{a.patient.family_name}, {a.patient.given_name}",
-                                        f"{when} · {a.get_kind_display()}{room} · {a.get_status_display()}",
-                                        reverse("scheduling:appointment", args=[a.pk]), f"appt {a.status} {a.kind}",
-                                        cal.words(a.starts_at, tz, False)))
+                begins = clock(a.starts_at)
+                room = f" · {escape(a.room_name)}" if a.room_id else ""
+                col.blocks.append(Block(spot[0], spot[1], "appointment", escape(f"{a.family_name}, {a.given_name}"),
+                                        f"{begins}-{clock(a.ends_at)} · {KINDS[a.kind]}{room} · {STATUSES[a.status]}",
+                                        f"{appointment_url}{a.pk}/", f"appt {a.status} {a.kind}", begins))
         col.blocks.sort(key=lambda b: b.row)
+        col.html = mark_safe("".join(_grid_block(b) if grid_view else _list_block(b) for b in col.blocks))  # noqa: S308
         return col
 
     columns: list[Column] = []

@@ -791,21 +791,31 @@ def do_book_series(actor: Actor, request: SeriesRequest, *, now: dt.datetime | N
             therapist_id=request.therapist_id, slots=[[w, t.strftime("%H:%M")] for w, t in request.slots],
             minutes=request.minutes, first_day=request.first_day, requested=proposal.counts.remaining,
             created_by=actor.user)
+        def row(visit: cal.Placed) -> Appointment:
+            return Appointment(clinic=actor.clinic, patient_id=plan.patient_id, episode_id=plan.episode_id,
+                               therapist_id=request.therapist_id, room_id=request.room_id, starts_at=visit.starts_at,
+                               ends_at=visit.ends_at, kind=AppointmentKind.TREATMENT, plan=plan, series=series,
+                               booked_by=actor.user, status_changed_by=actor.user, status_changed_at=now)
+
         booked: list[Appointment] = []
-        for visit in list(proposal.placed):
-            try:
-                with transaction.atomic():
-                    booked.append(Appointment.objects.create(
-                        clinic=actor.clinic, patient_id=plan.patient_id, episode_id=plan.episode_id,
-                        therapist_id=request.therapist_id, room_id=request.room_id, starts_at=visit.starts_at,
-                        ends_at=visit.ends_at, kind=AppointmentKind.TREATMENT, plan=plan, series=series,
-                        booked_by=actor.user, status_changed_by=actor.user, status_changed_at=now))
-            except IntegrityError as error:
-                if _overlap(error) is None:
-                    raise
-                proposal.placed.remove(visit)
-                proposal.unplaced.append(cal.Unplaced(visit.day, visit.at, "Booked by someone else a moment ago.",
-                                                      "therapist_busy"))
+        try:  # all at once; only if another booking took one meanwhile, one by one
+            with transaction.atomic():
+                booked = Appointment.objects.bulk_create([row(v) for v in proposal.placed])
+        except IntegrityError as error:
+            if _overlap(error) is None:
+                raise
+            for visit in list(proposal.placed):
+                try:
+                    appointment = row(visit)
+                    with transaction.atomic():
+                        appointment.save()
+                    booked.append(appointment)
+                except IntegrityError as taken:
+                    if _overlap(taken) is None:
+                        raise
+                    proposal.placed.remove(visit)
+                    proposal.unplaced.append(cal.Unplaced(visit.day, visit.at, "Booked by someone else a moment ago.",
+                                                          "therapist_busy"))
         proposal.unplaced.sort(key=lambda u: (u.day, u.at))
         series.unplaced = [{"date": u.day.isoformat(), "time": u.at.strftime("%H:%M"), "reason": u.reason,
                             "code": u.code} for u in proposal.unplaced]
