@@ -54,7 +54,7 @@ def open_clinic(clinic: object) -> object:
 
 
 @pytest.fixture
-def sched(world) -> Sched:  # noqa: ANN001
+def sched(world) -> Sched:  # noqa: ANN001, F811
     from palpate.clinics.actor import Actor
     from palpate.clinics.models import Membership
 
@@ -68,7 +68,7 @@ def sched(world) -> Sched:  # noqa: ANN001
                  actor(world.olivia, world.harbor), actor(world.charlie, world.summit), world.harbor_episode, settings)
 
 
-def signed_plan(world: object, start: dt.date, per_week: int = 2, weeks: int = 6) -> object:
+def signed_plan(world: object, start: dt.date, per_week: int = 2, weeks: int = 6) -> object:  # noqa: F811
     from django.utils import timezone
 
     from palpate.lib.models_common import RecordStatus

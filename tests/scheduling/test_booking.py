@@ -15,7 +15,7 @@ from tests.scheduling.conftest import NEW_YORK, NOW, at
 
 def test_it_books_a_free_slot_stores_it_in_utc_and_audits_it(sched):
     appointment = services.do_book(sched.fran, sched.booking(at("2027-03-02", "10:00")), now=NOW)
-    assert appointment.starts_at == dt.datetime(2027, 3, 2, 15, 0, tzinfo=dt.timezone.utc)
+    assert appointment.starts_at == dt.datetime(2027, 3, 2, 15, 0, tzinfo=dt.UTC)
     assert appointment.ends_at - appointment.starts_at == dt.timedelta(minutes=45)
     assert appointment.status == AppointmentStatus.BOOKED and appointment.booked_by == sched.world.fran
     event = AuditEvent.objects.get(action="appointment.book")

@@ -41,7 +41,7 @@ def test_a_series_keeps_its_local_time_across_the_daylight_saving_change(sched):
     local = [a.starts_at.astimezone(at("2027-03-01", "00:00").tzinfo) for a in outcome.appointments]
     assert [d.strftime("%Y-%m-%d %H:%M") for d in local] == [
         "2027-03-01 09:00", "2027-03-08 09:00", "2027-03-15 09:00", "2027-03-22 09:00"]
-    utc_hours = [a.starts_at.astimezone(dt.timezone.utc).hour for a in outcome.appointments]
+    utc_hours = [a.starts_at.astimezone(dt.UTC).hour for a in outcome.appointments]
     assert utc_hours == [14, 14, 13, 13]
 
 

@@ -114,7 +114,6 @@ def seed_schedule(clinic: Clinic, therapist_actor: Actor, today: dt.date, passwo
                 WorkingHours.objects.bulk_create([WorkingHours(clinic=clinic, therapist=user, weekday=d, starts=a, ends=b)
                                                   for d, a, b in hours])
     desk = Actor.of(Membership.objects.select_related("user", "clinic").get(clinic=clinic, user=desk_user))
-    second_actor = Actor.of(Membership.objects.select_related("user", "clinic").get(clinic=clinic, user=second))
     written = 0
     written += _past(clinic, settings, desk, therapist_actor, therapist, second, rooms, today)
     written += _today(clinic, settings, desk, therapist_actor, therapist, second, rooms, today)

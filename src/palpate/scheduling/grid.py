@@ -20,7 +20,13 @@ from django.utils.safestring import mark_safe
 from palpate.clinics.models import Membership
 from palpate.scheduling import calendar as cal
 from palpate.scheduling import services
-from palpate.scheduling.models import HOLDS_TIME, Appointment, AppointmentKind, AppointmentStatus, ScheduleSettings
+from palpate.scheduling.models import (
+    HOLDS_TIME,
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    ScheduleSettings,
+)
 
 DEFAULT_DAY = (dt.time(8), dt.time(18))
 KINDS = dict(AppointmentKind.choices)

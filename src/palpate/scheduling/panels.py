@@ -13,7 +13,13 @@ from django.utils import timezone
 
 from palpate.scheduling.calendar import words
 from palpate.scheduling.models import OPEN, Appointment, Authorization
-from palpate.scheduling.services import authorization_use, patient_no_shows, plan_counts, schedule_settings, zone
+from palpate.scheduling.services import (
+    authorization_use,
+    patient_no_shows,
+    plan_counts,
+    schedule_settings,
+    zone,
+)
 
 UPCOMING_SHOWN = 5
 

@@ -376,7 +376,7 @@ class Booking:
 def _minute(moment: dt.datetime) -> dt.datetime:
     if timezone.is_naive(moment):
         raise InvalidRequest("A time needs its time zone (or is read in the clinic's).")
-    return moment.astimezone(dt.timezone.utc).replace(second=0, microsecond=0)
+    return moment.astimezone(dt.UTC).replace(second=0, microsecond=0)
 
 
 def _refuse(refusal: cal.Refusal, settings: ScheduleSettings, booking: Booking, now: dt.datetime,

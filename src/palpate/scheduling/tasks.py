@@ -20,7 +20,13 @@ from django.utils import timezone
 
 from palpate.ops.queue import cron, periodic_task, task
 from palpate.scheduling import calendar as cal
-from palpate.scheduling.models import Appointment, AppointmentStatus, Reminder, ReminderStatus, ScheduleSettings
+from palpate.scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    Reminder,
+    ReminderStatus,
+    ScheduleSettings,
+)
 
 log = logging.getLogger("palpate.worker")
 

@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -43,7 +42,14 @@ from palpate.scheduling.forms import (
     WeekHoursForm,
     active_episodes,
 )
-from palpate.scheduling.models import Appointment, Authorization, Closure, OpeningHours, Room, TimeOff, WorkingHours
+from palpate.scheduling.models import (
+    Appointment,
+    Closure,
+    OpeningHours,
+    Room,
+    TimeOff,
+    WorkingHours,
+)
 
 SEARCH_RESULTS = 20
 
