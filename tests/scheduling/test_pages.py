@@ -334,3 +334,16 @@ def test_the_series_page_proposes_then_books_and_the_chart_counts_them(world, op
     assert re.search(r"Booked <strong>4</strong> · attended <strong>0</strong> · remaining <strong>0</strong>", chart)
     empty = client.post(url, {"therapist": world.alice.pk, "first_day": first.isoformat(), "minutes": 45})
     assert empty.status_code == 400 and "at least one weekday" in empty.content.decode()
+
+
+def test_an_impossible_year_is_a_clear_error_not_a_crash(world, open_daily, as_user):
+    client = as_user(world.fran)
+    response = _book_form(client, episode=world.harbor_episode.pk, therapist=world.alice.pk, date="0001-01-01",
+                          time="10:00", kind="treatment")
+    assert response.status_code == 400 and "Enter a date between 2000 and 2199" in response.content.decode()
+    assert client.get("/schedule/week/0001-01-01/").status_code == 404
+    api = client.get("/api/appointments?start=0001-01-01")
+    assert api.status_code == 422
+    booked = client.post("/api/appointments", {"episode_id": world.harbor_episode.pk, "therapist_id": world.alice.pk,
+                                                "starts_at": "0001-01-01T10:00:00"}, content_type="application/json")
+    assert booked.status_code == 409 and booked.json()["code"] == "bad_time"

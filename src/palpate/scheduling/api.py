@@ -114,6 +114,8 @@ class AuthorizationIn(Schema):
 
 
 REFUSED = {409: RefusalOut, 403: ErrorOut, 404: ErrorOut}
+# A day the clinic's calendar can hold (others are a 422, never a crash).
+ApiDay = Annotated[dt.date | None, Query(ge=dt.date(cal.FIRST_YEAR, 1, 1), le=dt.date(cal.LAST_YEAR, 12, 31))]
 
 
 def _refused(error: services.SchedulingRefused) -> Status:
@@ -122,6 +124,8 @@ def _refused(error: services.SchedulingRefused) -> Status:
 
 def _instant(request: AuthenticatedHttpRequest, moment: dt.datetime) -> dt.datetime:
     """An aware instant; a time without an offset is the clinic's wall clock."""
+    if not cal.FIRST_YEAR <= moment.year <= cal.LAST_YEAR:
+        raise services.BadTime(f"Enter a time between {cal.FIRST_YEAR} and {cal.LAST_YEAR}.")
     if moment.tzinfo is not None:
         return moment
     tz = services.zone(services.schedule_settings(request.actor.clinic))
@@ -137,7 +141,7 @@ def _read(request: AuthenticatedHttpRequest, appointment: Appointment, action: s
 
 @router.get("/appointments", response=list[AppointmentOut], url_name="appointment_list")
 @paginate(BoundedPagination)
-def list_appointments(request: AuthenticatedHttpRequest, start: dt.date | None = None, end: dt.date | None = None,
+def list_appointments(request: AuthenticatedHttpRequest, start: ApiDay = None, end: ApiDay = None,
                       therapist_id: QueryId = None, patient_id: QueryId = None,
                       status: AppointmentStatus | None = None) -> Any:
     """Appointments of your clinic, by start time; ``start``/``end`` are days (inclusive) in the clinic's time zone."""
@@ -146,7 +150,7 @@ def list_appointments(request: AuthenticatedHttpRequest, start: dt.date | None =
     query = appointments_for(actor)
     if start is not None:
         query = query.filter(starts_at__gte=cal.instant(start, dt.time(0), tz) or dt.datetime.combine(start, dt.time(0), tz))
-    if end is not None and end < dt.date.max:
+    if end is not None:
         day = end + dt.timedelta(days=1)
         query = query.filter(starts_at__lt=cal.instant(day, dt.time(0), tz) or dt.datetime.combine(day, dt.time(0), tz))
     if therapist_id is not None:

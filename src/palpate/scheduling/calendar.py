@@ -26,6 +26,8 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 # The longest and shortest appointment a person may book (form limits, product policy).
 MIN_MINUTES = 5
 MAX_MINUTES = 8 * 60
+# The years a person can book in (anything else is a typing mistake, refused in words).
+FIRST_YEAR, LAST_YEAR = 2000, 2199
 # How far ahead the next free slot is looked for.
 SEARCH_DAYS = 42
 
@@ -37,9 +39,12 @@ def instant(day: dt.date, at: dt.time, tz: ZoneInfo) -> dt.datetime | None:
     """
     wall = dt.datetime.combine(day, at.replace(tzinfo=None))
     aware = wall.replace(tzinfo=tz, fold=0)
-    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall:
+    try:
+        if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall:
+            return None
+        return aware.astimezone(UTC)
+    except OverflowError:  # the first or last days a datetime can hold: no calendar there
         return None
-    return aware.astimezone(UTC)
 
 
 def local(moment: dt.datetime, tz: ZoneInfo) -> dt.datetime:

@@ -29,6 +29,19 @@ def aware(day: dt.date, at: dt.time, tz: ZoneInfo) -> dt.datetime:
     return moment
 
 
+def check_year(day: dt.date | None) -> None:
+    if day is not None and not cal.FIRST_YEAR <= day.year <= cal.LAST_YEAR:
+        raise forms.ValidationError(f"Enter a date between {cal.FIRST_YEAR} and {cal.LAST_YEAR}.")
+
+
+class SaneDateField(forms.DateField):
+    """A date inside the years a clinic books in (a typo like 0202 is an error, never a crash)."""
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        check_year(value)
+
+
 def staff_choices(staff: list[Membership]) -> list[tuple[str, str]]:
     return [(str(m.user_id), m.user.display_name()) for m in staff]
 
@@ -47,7 +60,7 @@ class WhenForm(forms.Form):
     """Therapist, day, time, length and room: what booking and moving share."""
 
     therapist = forms.TypedChoiceField(coerce=int, label="Therapist")
-    date = forms.DateField(widget=DATE)
+    date = SaneDateField(widget=DATE)
     time = forms.TimeField(widget=TIME, label="Start")
     minutes = forms.IntegerField(min_value=cal.MIN_MINUTES, max_value=cal.MAX_MINUTES, required=False,
                                  label="Length (minutes)", help_text="Blank: the clinic's default for the kind.")
@@ -110,7 +123,7 @@ WEEKDAY_FIELDS = [(i, name) for i, name in enumerate(cal.WEEKDAYS)]
 
 class SeriesForm(forms.Form):
     therapist = forms.TypedChoiceField(coerce=int)
-    first_day = forms.DateField(widget=DATE, label="From")
+    first_day = SaneDateField(widget=DATE, label="From")
     minutes = forms.IntegerField(min_value=cal.MIN_MINUTES, max_value=cal.MAX_MINUTES, label="Length (minutes)")
     room = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
 
@@ -137,8 +150,8 @@ class SeriesForm(forms.Form):
 class AuthorizationForm(forms.Form):
     reference = forms.CharField(max_length=60, label="Authorisation number")
     visits = forms.IntegerField(min_value=1, max_value=365, label="Visits authorised")
-    starts_on = forms.DateField(widget=DATE, label="Valid from")
-    ends_on = forms.DateField(widget=DATE, label="Valid until")
+    starts_on = SaneDateField(widget=DATE, label="Valid from")
+    ends_on = SaneDateField(widget=DATE, label="Valid until")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -221,8 +234,8 @@ class WeekHoursForm(forms.Form):
 
 
 class ClosureForm(forms.Form):
-    starts_on = forms.DateField(widget=DATE, label="From")
-    ends_on = forms.DateField(widget=DATE, label="Until (inclusive)")
+    starts_on = SaneDateField(widget=DATE, label="From")
+    ends_on = SaneDateField(widget=DATE, label="Until (inclusive)")
     reason = forms.CharField(max_length=120)
 
     def clean(self) -> dict[str, Any]:
@@ -238,9 +251,9 @@ class RoomForm(forms.Form):
 
 class TimeOffForm(forms.Form):
     therapist = forms.TypedChoiceField(coerce=int)
-    starts_on = forms.DateField(widget=DATE, label="From day")
+    starts_on = SaneDateField(widget=DATE, label="From day")
     starts = forms.TimeField(widget=TIME, label="from", initial=dt.time(0))
-    ends_on = forms.DateField(widget=DATE, label="Until day")
+    ends_on = SaneDateField(widget=DATE, label="Until day")
     ends = forms.TimeField(widget=TIME, label="until", initial=dt.time(23, 59))
     reason = forms.CharField(max_length=120, required=False)
 

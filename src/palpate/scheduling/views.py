@@ -56,9 +56,12 @@ SEARCH_RESULTS = 20
 
 def _day(value: str | None, default: dt.date) -> dt.date:
     try:
-        return dt.date.fromisoformat(value) if value else default
+        day = dt.date.fromisoformat(value) if value else default
     except ValueError:
         raise Http404("No such day") from None
+    if not cal.FIRST_YEAR <= day.year <= cal.LAST_YEAR:
+        raise Http404("No calendar for that year")
+    return day
 
 
 def _int(value: object) -> int | None:
