@@ -332,6 +332,8 @@ def test_the_series_page_proposes_then_books_and_the_chart_counts_them(world, op
     assert Appointment.objects.filter(plan=plan).count() == 4
     chart = client.get(f"/patients/{world.harbor_patient.pk}/").content.decode()
     assert re.search(r"Booked <strong>4</strong> · attended <strong>0</strong> · remaining <strong>0</strong>", chart)
+    page = as_user(world.alice).get(f"/patients/{world.harbor_patient.pk}/plans/{plan.pk}/").content.decode()
+    assert re.search(r"booked <strong>4</strong> · attended <strong>0</strong> · remaining <strong>0</strong>", page)
     empty = client.post(url, {"therapist": world.alice.pk, "first_day": first.isoformat(), "minutes": 45})
     assert empty.status_code == 400 and "at least one weekday" in empty.content.decode()
 

@@ -54,3 +54,12 @@ def episode_panel(context: Any, episode: Any) -> dict[str, Any] | None:
                       Authorization.objects.filter(clinic_id=episode.clinic_id, episode=episode).order_by("-ends_on")[:3]]
     return {"episode": episode, "plan": plan, "counts": plan_counts(plan) if plan else None,
             "authorizations": authorizations, "can": can, "active": episode.status == "active"}
+
+
+def plan_panel(context: Any, plan: Any) -> dict[str, Any] | None:
+    """On the plan of care's page: its visits booked, attended and remaining, and "Book the series"."""
+    can = context.get("can") or {}
+    if not can.get("patient_view") or not plan.is_signed:
+        return None
+    return {"plan": plan, "counts": plan_counts(plan), "can": can,
+            "bookable": plan.superseded_by_id is None and plan.episode.status == "active"}
