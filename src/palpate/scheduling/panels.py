@@ -13,15 +13,16 @@ from django.utils import timezone
 
 from palpate.scheduling.calendar import words
 from palpate.scheduling.models import OPEN, Appointment, Authorization
-from palpate.scheduling.services import (
-    authorization_use,
-    patient_no_shows,
-    plan_counts,
-    schedule_settings,
-    zone,
-)
+from palpate.scheduling.services import patient_no_shows, plan_counts, schedule_settings, zone
+from palpate.scheduling.today import with_use
 
 UPCOMING_SHOWN = 5
+
+
+def _clinic(context: Any, clinic_id: int) -> Any:
+    """The request's clinic object when it is the patient's (its settings are read once per page)."""
+    clinic = context.get("clinic")
+    return clinic if clinic is not None and clinic.pk == clinic_id else clinic_id
 
 
 def patient_panel(context: Any, patient: Any) -> dict[str, Any] | None:
@@ -32,7 +33,7 @@ def patient_panel(context: Any, patient: Any) -> dict[str, Any] | None:
     upcoming = list(Appointment.objects.filter(clinic_id=patient.clinic_id, patient=patient, status__in=OPEN,
                                                ends_at__gte=now)
                     .select_related("therapist").order_by("starts_at")[:UPCOMING_SHOWN])
-    tz = zone(schedule_settings(patient.clinic_id))
+    tz = zone(schedule_settings(_clinic(context, patient.clinic_id)))
     return {"patient": patient, "upcoming": [(a, words(a.starts_at, tz)) for a in upcoming],
             "attendance": patient_no_shows(patient, now), "tz": tz.key, "can": can}
 
@@ -49,9 +50,10 @@ def episode_panel(context: Any, episode: Any) -> dict[str, Any] | None:
             .only("id", "clinic_id", "episode_id", "patient_id", "status", "start_date", "frequency_per_week",
                   "duration_weeks", "reevaluate_by", "recertify_by", "superseded_by_id", "signed_at")
             .order_by("-signed_at", "-id").first())
-    tz = zone(schedule_settings(episode.clinic_id))
-    authorizations = [authorization_use(a, tz) for a in
-                      Authorization.objects.filter(clinic_id=episode.clinic_id, episode=episode).order_by("-ends_on")[:3]]
+    authorizations = list(with_use(Authorization.objects.filter(clinic_id=episode.clinic_id, episode=episode))
+                          .order_by("-ends_on")[:3])
+    for authorization in authorizations:
+        authorization.left = authorization.visits - authorization.used - authorization.booked
     return {"episode": episode, "plan": plan, "counts": plan_counts(plan) if plan else None,
             "authorizations": authorizations, "can": can, "active": episode.status == "active"}
 

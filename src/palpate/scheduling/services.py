@@ -155,9 +155,18 @@ REFUSALS: dict[str, type[SchedulingRefused]] = {
 
 
 def schedule_settings(clinic: Clinic | int) -> ScheduleSettings:
-    clinic_id = clinic if isinstance(clinic, int) else clinic.pk
-    found, _ = ScheduleSettings.objects.get_or_create(clinic_id=clinic_id)
-    return found
+    """The clinic's scheduling settings (created with the defaults on first use).
+
+    Kept on the clinic object once read, so the pages and panels of one request read them once
+    (the actor's clinic is one object for the whole request).
+    """
+    if isinstance(clinic, int):
+        return ScheduleSettings.objects.get_or_create(clinic_id=clinic)[0]
+    cached = getattr(clinic, "_palpate_schedule_settings", None)
+    if cached is None:
+        cached = ScheduleSettings.objects.get_or_create(clinic_id=clinic.pk)[0]
+        clinic._palpate_schedule_settings = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def zone(settings: ScheduleSettings) -> ZoneInfo:
@@ -208,6 +217,13 @@ def treating_staff(clinic: Clinic | int) -> list[Membership]:
 
 def is_treating_member(clinic_id: int, user_id: int) -> bool:
     return any(m.user_id == user_id for m in treating_staff(clinic_id))
+
+
+def is_treating(actor: Actor) -> bool:
+    """Whether the actor has a column in the calendar (no query for therapists and assistants)."""
+    if actor.role in TREATING_ROLES:
+        return True
+    return WorkingHours.objects.filter(clinic_id=actor.clinic.pk, therapist_id=actor.user.pk).exists()
 
 
 def load_calendar(settings: ScheduleSettings, first: dt.date, last: dt.date, *,
@@ -691,8 +707,8 @@ def plan_counts(plan: PlanOfCare) -> PlanCounts:
     attended = Visit.objects.filter(clinic_id=plan.clinic_id, plan=plan, status=RecordStatus.SIGNED).count()
     appointments = Appointment.objects.filter(clinic_id=plan.clinic_id, episode_id=plan.episode_id)
     if plan.start_date is not None:
-        tz = zone(schedule_settings(plan.clinic_id))
-        appointments = appointments.filter(starts_at__gte=cal.instant(plan.start_date, dt.time(0), tz))
+        # Since the plan's first day (its UTC date: the clinic is closed around local midnight).
+        appointments = appointments.filter(starts_at__date__gte=plan.start_date)
     rows = dict(appointments.exclude(visit__status=RecordStatus.SIGNED).order_by().values_list("status")
                 .annotate(n=Count("id")).values_list("status", "n"))
     return PlanCounts(planned=plan.frequency_per_week * plan.duration_weeks, attended=attended,

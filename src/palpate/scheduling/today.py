@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -20,7 +20,7 @@ from palpate.clinics.roles import CLINICAL_WRITE, PATIENT_VIEW
 from palpate.lib.models_common import RecordStatus
 from palpate.scheduling import calendar as cal
 from palpate.scheduling.models import OPEN, Appointment, AppointmentStatus, Authorization
-from palpate.scheduling.services import is_treating_member, schedule_settings, zone
+from palpate.scheduling.services import is_treating, schedule_settings, zone
 from palpate.visits.models import Visit
 
 # POLICY (product default): an authorisation is "running out" with this many visits left or
@@ -53,29 +53,35 @@ class DayBoard:
         return [r.appointment.patient for r in self.rows] + [a.patient for a in self.running_out]
 
 
-def running_out(clinic_id: int, today: dt.date) -> list[Any]:
-    """Authorisations in force whose visits (used or booked) or dates are nearly gone: one query."""
+def with_use(authorizations: QuerySet[Authorization]) -> QuerySet[Authorization]:
+    """Annotate ``used`` (signed notes in the dates) and ``booked`` (open appointments in them): one query."""
     used = (Visit.objects.filter(clinic_id=OuterRef("clinic_id"), episode_id=OuterRef("episode_id"),
                                  status=RecordStatus.SIGNED, visit_date__gte=OuterRef("starts_on"),
                                  visit_date__lte=OuterRef("ends_on"))
             .order_by().values("episode_id").annotate(n=Count("id")).values("n"))
-    # Booked: open appointments inside the dates (their UTC day: close enough for a warning list).
+    # Booked: open appointments inside the dates (their UTC day: the clinic is closed around midnight).
     booked = (Appointment.objects.filter(clinic_id=OuterRef("clinic_id"), episode_id=OuterRef("episode_id"),
                                          status__in=OPEN, starts_at__date__gte=OuterRef("starts_on"),
                                          starts_at__date__lte=OuterRef("ends_on"))
               .exclude(visit__status=RecordStatus.SIGNED)
               .order_by().values("episode_id").annotate(n=Count("id")).values("n"))
     zero = Value(0, output_field=IntegerField())
-    return list(Authorization.objects.filter(clinic_id=clinic_id, ends_on__gte=today, starts_on__lte=today,
-                                             episode__status="active")
-                .annotate(used=Coalesce(Subquery(used, output_field=IntegerField()), zero),
-                          booked=Coalesce(Subquery(booked, output_field=IntegerField()), zero))
-                .filter(Q(ends_on__lte=today + dt.timedelta(days=RUNNING_OUT_DAYS))
-                        | Q(visits__lte=RUNNING_OUT_VISITS + Coalesce(Subquery(used, output_field=IntegerField()), zero)
-                            + Coalesce(Subquery(booked, output_field=IntegerField()), zero)))
-                .select_related("patient").only("id", "patient_id", "episode_id", "clinic_id", "reference", "visits",
-                                                "starts_on", "ends_on", "patient__given_name", "patient__family_name")
-                .order_by("ends_on")[:LIST_LIMIT])
+    return authorizations.annotate(used=Coalesce(Subquery(used, output_field=IntegerField()), zero),
+                                   booked=Coalesce(Subquery(booked, output_field=IntegerField()), zero))
+
+
+def running_out(clinic_id: int, today: dt.date) -> list[Any]:
+    """Authorisations in force whose visits (used or booked) or dates are nearly gone: one query."""
+    found = list(with_use(Authorization.objects.filter(clinic_id=clinic_id, ends_on__gte=today, starts_on__lte=today,
+                                                       episode__status="active"))
+                 .filter(Q(ends_on__lte=today + dt.timedelta(days=RUNNING_OUT_DAYS))
+                         | Q(visits__lte=RUNNING_OUT_VISITS + F("used") + F("booked")))
+                 .select_related("patient").only("id", "patient_id", "episode_id", "clinic_id", "reference", "visits",
+                                                 "starts_on", "ends_on", "patient__given_name", "patient__family_name")
+                 .order_by("ends_on")[:LIST_LIMIT])
+    for authorization in found:
+        authorization.left = authorization.visits - authorization.used - authorization.booked
+    return found
 
 
 def day_board(actor: Actor, now: dt.datetime | None = None) -> DayBoard:
@@ -86,7 +92,7 @@ def day_board(actor: Actor, now: dt.datetime | None = None) -> DayBoard:
     today = now.astimezone(tz).date()
     starts = cal.instant(today, dt.time(0), tz)
     ends = cal.instant(today + dt.timedelta(days=1), dt.time(0), tz)
-    mine = actor.can(CLINICAL_WRITE) and is_treating_member(actor.clinic.pk, actor.user.pk)
+    mine = actor.can(CLINICAL_WRITE) and is_treating(actor)
     query = (Appointment.objects.filter(clinic=actor.clinic, starts_at__gte=starts, starts_at__lt=ends)
              .exclude(status__in=(AppointmentStatus.CANCELLED,))
              .select_related("patient", "therapist", "room")
@@ -104,6 +110,4 @@ def day_board(actor: Actor, now: dt.datetime | None = None) -> DayBoard:
         rows.append(DayRow(a, cal.words(a.starts_at, tz, False), waiting))
     board = DayBoard(rows=rows, mine=mine, tz=tz.key)
     board.running_out = running_out(actor.clinic.pk, today)
-    for authorization in board.running_out:
-        authorization.left = authorization.visits - authorization.used - authorization.booked
     return board
