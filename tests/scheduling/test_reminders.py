@@ -43,7 +43,8 @@ def test_it_emails_the_patient_with_an_ics_inside_the_clinics_window(world, open
     assert len(mail.outbox) == 1
 
 
-def test_a_failure_is_recorded_with_its_reason_and_retried(world, open_daily, emailed_patient, settings, monkeypatch):  # noqa: F811
+def test_a_failure_is_recorded_with_its_reason_and_retried(world, open_daily, emailed_patient, settings, monkeypatch,  # noqa: F811
+                                                          as_user):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     make(world, timezone.now() + dt.timedelta(hours=2))
     [pk] = tasks.due_reminders()
@@ -56,6 +57,8 @@ def test_a_failure_is_recorded_with_its_reason_and_retried(world, open_daily, em
         tasks.send_reminder.call_local(pk)
     reminder = Reminder.objects.get()
     assert reminder.status == ReminderStatus.RETRYING and "SMTP server refused" in reminder.error
+    page = as_user(world.fran).get(f"/schedule/appointments/{reminder.appointment_id}/").content.decode()
+    assert "Failed, will retry" in page and "SMTP server refused" in page
     monkeypatch.undo()
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     tasks.send_reminder.call_local(pk)  # the worker's retry

@@ -230,6 +230,7 @@ def appointment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         "has_begun": now >= appointment.starts_at, "can_write": actor.can(PATIENT_WRITE),
         "can_start": actor.can(CLINICAL_WRITE), "attendance": services.patient_no_shows(appointment.patient, now),
         "cancel_form": CancelForm(), "no_show_form": NoShowForm(),
+        "reminders": [(r, cal.words(r.starts_at, tz)) for r in appointment.reminders.order_by("-created_at")[:5]],
     })
 
 
