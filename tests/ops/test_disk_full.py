@@ -31,7 +31,9 @@ def test_a_full_sqlite_database_refuses_the_whole_registration_with_a_clear_page
         # Fill the file to the cap, so that any write needing room has none.
         cursor.execute(f"PRAGMA max_page_count = {pages + 20}")
         with pytest.raises(OperationalError, match="full"):
-            for _ in range(500):
+            # Enough to fill the free pages that earlier tests' data left in the database too (a
+            # browser test's demo data, deleted after it, leaves several megabytes of them).
+            for _ in range(20_000):
                 cursor.execute("INSERT INTO filler VALUES (zeroblob(3000))")
     try:
         saved = []
