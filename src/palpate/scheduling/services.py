@@ -792,6 +792,11 @@ def check_series(actor: Actor, request: SeriesRequest, *, now: dt.datetime | Non
     return SeriesProposal(request, placed, unplaced, counts, tz, use)
 
 
+def _unplaced_rows(unplaced: Sequence[cal.Unplaced]) -> list[dict[str, str]]:
+    return [{"date": u.day.isoformat(), "time": u.at.strftime("%H:%M"), "reason": u.reason, "code": u.code}
+            for u in sorted(unplaced, key=lambda u: (u.day, u.at))]
+
+
 def do_book_series(actor: Actor, request: SeriesRequest, *, now: dt.datetime | None = None) -> SeriesProposal:
     """Book what :func:`check_series` places, in one transaction, audited as one series.
 
@@ -806,7 +811,7 @@ def do_book_series(actor: Actor, request: SeriesRequest, *, now: dt.datetime | N
             clinic=actor.clinic, patient_id=plan.patient_id, episode_id=plan.episode_id, plan=plan,
             therapist_id=request.therapist_id, slots=[[w, t.strftime("%H:%M")] for w, t in request.slots],
             minutes=request.minutes, first_day=request.first_day, requested=proposal.counts.remaining,
-            created_by=actor.user)
+            created_by=actor.user, unplaced=_unplaced_rows(proposal.unplaced))
         def row(visit: cal.Placed) -> Appointment:
             return Appointment(clinic=actor.clinic, patient_id=plan.patient_id, episode_id=plan.episode_id,
                                therapist_id=request.therapist_id, room_id=request.room_id, starts_at=visit.starts_at,
@@ -833,9 +838,9 @@ def do_book_series(actor: Actor, request: SeriesRequest, *, now: dt.datetime | N
                     proposal.unplaced.append(cal.Unplaced(visit.day, visit.at, "Booked by someone else a moment ago.",
                                                           "therapist_busy"))
         proposal.unplaced.sort(key=lambda u: (u.day, u.at))
-        series.unplaced = [{"date": u.day.isoformat(), "time": u.at.strftime("%H:%M"), "reason": u.reason,
-                            "code": u.code} for u in proposal.unplaced]
-        series.save(update_fields=["unplaced"])
+        if len(series.unplaced) != len(proposal.unplaced):  # some were taken meanwhile
+            series.unplaced = _unplaced_rows(proposal.unplaced)
+            series.save(update_fields=["unplaced"])
         record_event(actor=actor, action="appointment.book_series", patient_id=plan.patient_id, obj=series,
                      new={"plan": plan.pk, "therapist": request.therapist_id, "room": request.room_id,
                           "appointments": [{"id": a.pk, "starts_at": a.starts_at, "ends_at": a.ends_at} for a in booked],
