@@ -114,8 +114,12 @@ class AuthorizationIn(Schema):
 
 
 REFUSED = {409: RefusalOut, 403: ErrorOut, 404: ErrorOut}
-# A day the clinic's calendar can hold (others are a 422, never a crash).
-ApiDay = Annotated[dt.date | None, Query(ge=dt.date(cal.FIRST_YEAR, 1, 1), le=dt.date(cal.LAST_YEAR, 12, 31))]
+FIRST_DAY, LAST_DAY = dt.date(cal.FIRST_YEAR, 1, 1), dt.date(cal.LAST_YEAR, 12, 31)
+
+
+def _within(day: dt.date) -> dt.date:
+    """A day inside the years a calendar holds: nothing is booked outside them, so clamping changes no answer."""
+    return min(max(day, FIRST_DAY), LAST_DAY)
 
 
 def _refused(error: services.SchedulingRefused) -> Status:
@@ -141,13 +145,14 @@ def _read(request: AuthenticatedHttpRequest, appointment: Appointment, action: s
 
 @router.get("/appointments", response=list[AppointmentOut], url_name="appointment_list")
 @paginate(BoundedPagination)
-def list_appointments(request: AuthenticatedHttpRequest, start: ApiDay = None, end: ApiDay = None,
+def list_appointments(request: AuthenticatedHttpRequest, start: dt.date | None = None, end: dt.date | None = None,
                       therapist_id: QueryId = None, patient_id: QueryId = None,
                       status: AppointmentStatus | None = None) -> Any:
     """Appointments of your clinic, by start time; ``start``/``end`` are days (inclusive) in the clinic's time zone."""
     actor = request.actor
     tz = services.zone(services.schedule_settings(actor.clinic))
     query = appointments_for(actor)
+    start, end = (start and _within(start)), (end and _within(end))
     if start is not None:
         query = query.filter(starts_at__gte=cal.instant(start, dt.time(0), tz) or dt.datetime.combine(start, dt.time(0), tz))
     if end is not None:
