@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("plans",),
     ("visits",),
     ("outcomes",),
+    ("scheduling",),  # the clinic's day: appointments, series from the plan, reminders
     ("interop",),  # FHIR API, bulk export, API tokens: reads every clinical app, writes through patients
     ("today",),  # the start page reads every clinical app
     ("demo",),  # the demo writes through every app's services

@@ -21,10 +21,12 @@ from palpate.clinics.actor import Actor
 from palpate.clinics.models import Clinic, Membership
 from palpate.clinics.roles import Role
 from palpate.demo.history import seed_history
+from palpate.demo.schedule import EXTRA_USERNAMES, seed_schedule
 from palpate.patients import services as patient_services
 from palpate.patients.models import Episode, Patient, Payer
 
-DEMO_USERNAMES = ["harbor-owner", "harbor-pt", "summit-owner", "summit-pt"]
+# The scheduling demo adds a second therapist and a front desk member to each clinic.
+DEMO_USERNAMES = ["harbor-owner", "harbor-pt", "summit-owner", "summit-pt", *EXTRA_USERNAMES]
 PATIENTS_PER_CLINIC = 24
 
 
@@ -139,4 +141,6 @@ def seed_demo(today: dt.date | None = None) -> dict[str, int]:
             created[clinic.slug] = _patients(clinic, actor, rng, today)
             # The clinical history of the first patients (palpate.demo.history), by the clinic's therapist.
             seed_history(clinic, actor, today)
+            # Two weeks of the clinic's calendar around today (palpate.demo.schedule).
+            seed_schedule(clinic, actor, today, demo_password())
     return created

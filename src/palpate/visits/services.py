@@ -52,6 +52,7 @@ from palpate.lib.vocabulary import choices, region_choices
 from palpate.patients.models import Episode, Patient
 from palpate.plans.services import current_plan
 from palpate.visits import carry
+from palpate.visits.hooks import visit_signed
 from palpate.visits.models import Addendum, ComplementaryRow, TreatmentRow, Visit
 from palpate.visits.note import Complementary, NoteInput, Treatment
 
@@ -623,6 +624,7 @@ def do_sign_visit(actor: Actor, visit: Visit, submitted_version: object = None) 
         signed.save(update_fields=fields)
         record_event(actor=actor, action="visit.sign", patient_id=signed.patient_id, obj=signed,
                      new={"status": signed.status, "signed_at": signed.signed_at, "signed_by": actor.user.pk})
+        visit_signed(actor, signed)  # e.g. its appointment becomes completed (visits/hooks.py)
     return signed
 
 

@@ -64,9 +64,11 @@ def forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _register() -> None:
     from palpate.outcomes.api import router as outcomes_router
     from palpate.patients.api import router as patients_router
+    from palpate.scheduling.api import router as scheduling_router
 
     api.add_router("/", patients_router)
     api.add_router("/", outcomes_router)
+    api.add_router("/", scheduling_router)
 
 
 _register()

@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "palpate.plans",
     "palpate.visits",
     "palpate.outcomes",
+    "palpate.scheduling",
     "palpate.interop",
     "palpate.ops",
     "palpate.today",

@@ -22,6 +22,8 @@ urlpatterns = [
     path("patients/<id:pk>/plans/", include("palpate.plans.urls")),
     path("patients/<id:pk>/visits/", include("palpate.visits.urls")),
     path("patients/<id:pk>/outcomes/", include("palpate.outcomes.urls")),
+    path("patients/<id:pk>/schedule/", include("palpate.scheduling.patient_urls")),
+    path("schedule/", include("palpate.scheduling.urls")),
     path("audit/", include("palpate.audit.urls")),
     path("api/", api.urls),
     # The FHIR R4 API (palpate.interop) and the owners' page for API tokens.

@@ -1,4 +1,4 @@
-"""``{% patient_panels patient %}`` and ``{% episode_panels episode %}``: see palpate.patients.chart."""
+"""``{% patient_panels patient %}``, ``{% episode_panels episode %}``, ``{% plan_panels plan %}``: see palpate.patients.chart."""
 
 from __future__ import annotations
 
@@ -31,3 +31,8 @@ def patient_panels(context: template.Context, patient: Any) -> SafeString:
 @register.simple_tag(takes_context=True)
 def episode_panels(context: template.Context, episode: Any) -> SafeString:
     return _render(context, "episode", episode)
+
+
+@register.simple_tag(takes_context=True)
+def plan_panels(context: template.Context, plan: Any) -> SafeString:
+    return _render(context, "plan", plan)
