@@ -36,6 +36,7 @@ from functools import cached_property
 from math import ceil
 from typing import Any
 
+from palpate.core.dose import judge_response
 from palpate.core.kb import KB_VERSION
 from palpate.core.kb.clinical import (
     PHASES,
@@ -505,36 +506,15 @@ class _Planner:
         return list(drafts.values())
 
     def response(self, last: LastSession | None) -> tuple[bool, bool, str | None, str]:
-        """Lower / progress / tolerance from the last session's response (planning policy §3)."""
-        if last is None:
-            return False, False, None, ""
-        policy = self.policy
-        soreness, hours = last.soreness_24h, last.soreness_hours
-        lower = ((soreness is not None and soreness >= policy.soreness_lower_min)
-                 or (hours is not None and hours > policy.soreness_hours_max))
-        progress = (not lower and soreness is not None and soreness <= policy.soreness_progress_max
-                    and last.relief == "good")
-        parts = []
-        if soreness is not None:
-            parts.append(f"soreness {soreness:g}/10 at 24 h")
-        if hours is not None:
-            parts.append(f"lasting {hours:g} h")
-        if progress:
-            parts.append("with good relief")
-        return lower, progress, last.pressure_tolerance, "last session's " + ", ".join(parts)
+        """Lower / progress / tolerance from the last session's response (planning policy §3,
+        palpate.core.dose: the one judgement, which carried-forward visit rows get too)."""
+        judged = judge_response(last, self.policy)
+        return judged.lower, judged.progress, judged.tolerance, judged.note
 
     def severe_soreness(self, last: LastSession | None) -> str:
         """Planning policy §3: soreness of 8/10 or more, or lasting over 72 h (clinic settings);
         the words for the warning, or empty."""
-        if last is None:
-            return ""
-        policy = self.policy
-        parts = []
-        if last.soreness_24h is not None and last.soreness_24h >= policy.soreness_severe_min:
-            parts.append(f"{last.soreness_24h:g}/10")
-        if last.soreness_hours is not None and last.soreness_hours > policy.soreness_severe_hours:
-            parts.append(f"lasting {last.soreness_hours:g} h")
-        return ", ".join(parts)
+        return judge_response(last, self.policy).severe
 
     def scar_healed(self, condition: ConditionInput) -> bool:
         days = surgery_days(condition)
