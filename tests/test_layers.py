@@ -29,8 +29,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("patients",),  # registry, episodes, the access door, the chart's panel slots
     ("evaluations",),
     ("plans",),
+    ("reported",),  # what patients report from home (check-ins, home-programme log): the next note reads it
     ("visits",),
     ("outcomes",),
+    ("portal",),  # the patient side: sign-in, one-off links, check-ins, home programme, questionnaires
     ("today",),  # the start page reads every clinical app
     ("demo",),  # the demo writes through every app's services
     ("web", "cli"),  # the project: settings, URLs, API, WSGI, serving, the console script

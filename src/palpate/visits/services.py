@@ -45,6 +45,8 @@ from palpate.lib.records import check_editable, claim_version, version_number
 from palpate.lib.vocabulary import choices, region_choices
 from palpate.patients.models import Episode, Patient
 from palpate.plans.services import current_plan
+from palpate.reported.services import report_for_next_note
+from palpate.visits import hooks
 from palpate.visits.models import Addendum, ComplementaryRow, TreatmentRow, Visit
 from palpate.visits.note import Complementary, NoteInput, Treatment
 
@@ -79,6 +81,7 @@ class Prefill:
     complementary: list[Complementary] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
     source: str = ""
+    note: dict[str, Any] = field(default_factory=dict)  # note fields the patient reported (palpate.reported)
 
 
 def _documentable(item: Mapping[str, Any]) -> bool:
@@ -92,14 +95,14 @@ def prefill(episode: Episode, plan: Any | None) -> Prefill:
     """Carry-forward: the last signed visit's rows, else the plan of care's."""
     last = last_signed_visit(episode)
     if last is not None:
-        return Prefill(
+        return with_patient_report(episode, last, Prefill(
             # The responses are today's to record: carried forward without them.
             treatments=[Treatment(r.technique, r.region, r.side, r.pressure, r.minutes) for r in last.treatments.all()],
             complementary=[Complementary(r.therapy, 0) for r in last.complementary.all()],
             # Findings stay until the therapist clears them: a wound seen last time is assumed open.
             findings=[dict(f) for f in last.findings or []],
             source=f"last visit ({last.visit_date:%Y-%m-%d})",
-        )
+        ))
     if plan is not None:
         therapies = dict(choices("therapy"))
         return Prefill(
@@ -109,6 +112,16 @@ def prefill(episode: Episode, plan: Any | None) -> Prefill:
                            if c.get("therapy") in therapies],
             source=f"plan of care ({plan.start_date:%Y-%m-%d})")
     return Prefill()
+
+
+def with_patient_report(episode: Episode, last: Visit, filled: Prefill) -> Prefill:
+    """What the patient reported after ``last`` (the check-in, the home-programme log): the note's
+    soreness, relief and subjective, and the dose rule applied to the carried rows."""
+    report = report_for_next_note(episode, last.pk, last.visit_date, [t.stored() for t in filled.treatments])
+    if report is None:
+        return filled
+    return Prefill([Treatment(**row) for row in report.rows], filled.complementary, filled.findings,
+                   f"{filled.source} and {report.source}", report.note)
 
 
 def stored_rows(visit: Visit) -> tuple[list[Treatment], list[Complementary]]:
@@ -400,7 +413,7 @@ def do_start_visit(actor: Actor, patient: Patient, episode: Episode,
         plan = current_plan(episode)
         filled = prefill(episode, plan)
         visit = Visit(clinic=actor.clinic, patient=patient, episode=episode, plan=plan, therapist=actor.user,
-                      visit_date=today, findings=filled.findings, last_saved_by=actor.user)
+                      visit_date=today, findings=filled.findings, last_saved_by=actor.user, **filled.note)
         visit.screen_result = run_screen(actor.clinic, screen_request(patient, episode, today, visit,
                                                                       latest_evaluation(episode, for_screen=True)))
         visit.billing = bill(actor.clinic, episode, filled.treatments, filled.complementary)
@@ -459,6 +472,7 @@ def do_sign_visit(actor: Actor, visit: Visit, submitted_version: object = None) 
         signed.save(update_fields=fields)
         record_event(actor=actor, action="visit.sign", patient_id=signed.patient_id, obj=signed,
                      new={"status": signed.status, "signed_at": signed.signed_at, "signed_by": actor.user.pk})
+        hooks.visit_signed(signed)
     return signed
 
 

@@ -2,6 +2,7 @@ from django.urls import include, path, register_converter
 
 from palpate.lib.converters import IdConverter
 from palpate.ops import views as ops_views
+from palpate.portal import staff_views as portal_staff_views
 from palpate.today.views import today
 from palpate.web.api import api
 
@@ -14,6 +15,7 @@ urlpatterns = [
     path("readyz", ops_views.readyz, name="readyz"),
     path("ops/", include("palpate.ops.urls")),
     path("accounts/", include("palpate.accounts.urls")),
+    path("clinics/portal/", portal_staff_views.clinic_settings, name="portal_settings"),
     path("clinics/", include("palpate.clinics.urls")),
     path("patients/", include("palpate.patients.urls")),
     # Clinical records hang off the patient: the patient door is checked before anything else.
@@ -21,6 +23,9 @@ urlpatterns = [
     path("patients/<id:pk>/plans/", include("palpate.plans.urls")),
     path("patients/<id:pk>/visits/", include("palpate.visits.urls")),
     path("patients/<id:pk>/outcomes/", include("palpate.outcomes.urls")),
+    path("patients/<id:pk>/portal/", include("palpate.portal.staff_urls")),
+    # The patient side: its own sign-in and session cookie; no staff page is under it.
+    path("portal/", include("palpate.portal.urls")),
     path("audit/", include("palpate.audit.urls")),
     path("api/", api.urls),
 ]
