@@ -1,6 +1,6 @@
 """The patient side, mounted at /portal/ by palpate.web.urls. Nothing here is a staff page."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from palpate.portal import views
 
@@ -20,4 +20,6 @@ urlpatterns = [
     path("progress/", views.progress, name="progress"),
     path("handouts/", views.handouts, name="handouts"),
     path("handouts/<int:plan_pk>.pdf", views.handout_pdf, name="handout_pdf"),
+    # Anything else under /portal/ is the portal's own "not found" page, never the staff one.
+    re_path(r"^.*$", views.not_found, name="not_found"),
 ]

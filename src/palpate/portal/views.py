@@ -77,6 +77,11 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any], status: 
     return render(request, template, {**portal_context(request, clinic), **context}, status=status)
 
 
+@portal_view(signed_in=False)
+def not_found(request: PortalRequest) -> HttpResponse:
+    raise Http404("No such page")
+
+
 # -- signing in ------------------------------------------------------------------------------------------
 
 
