@@ -21,6 +21,7 @@ from palpate.clinics.actor import Actor
 from palpate.clinics.models import Clinic, Membership
 from palpate.clinics.roles import Role
 from palpate.demo.history import seed_history
+from palpate.demo.portal import seed_portal
 from palpate.patients import services as patient_services
 from palpate.patients.models import Episode, Patient, Payer
 
@@ -139,4 +140,7 @@ def seed_demo(today: dt.date | None = None) -> dict[str, int]:
             created[clinic.slug] = _patients(clinic, actor, rng, today)
             # The clinical history of the first patients (palpate.demo.history), by the clinic's therapist.
             seed_history(clinic, actor, today)
+            # Their patient side: portal sign-ins, check-ins (one warning sign at Harbor), home-programme logs.
+            owner = Actor.of(Membership.objects.get(clinic=clinic, role=Role.OWNER))
+            seed_portal(clinic, owner, demo_password(), today)
     return created

@@ -54,8 +54,12 @@ def address_of(patient: Any) -> str:
     return account.email if account is not None else (patient.email or "")
 
 
-def do_create_check_in(visit: Visit, now: dt.datetime | None = None) -> CheckIn | None:
-    """The check-in after ``visit`` (made once; None when the clinic sends none)."""
+def do_create_check_in(visit: Visit, now: dt.datetime | None = None,
+                       signed_at: dt.datetime | None = None) -> CheckIn | None:
+    """The check-in after ``visit`` (made once; None when the clinic sends none).
+
+    ``signed_at`` stands for the note's signing time (the demo writes a history of past visits now).
+    """
     now = now or timezone.now()
     existing = CheckIn.objects.filter(clinic_id=visit.clinic_id, visit_id=visit.pk).first()
     if existing is not None or visit.status != RecordStatus.SIGNED or visit.signed_at is None:
@@ -63,8 +67,9 @@ def do_create_check_in(visit: Visit, now: dt.datetime | None = None) -> CheckIn 
     portal = settings_for(visit.clinic)
     if not portal.check_ins:
         return None
+    signed_at = signed_at or visit.signed_at
     status, reason = CheckInStatus.SCHEDULED, ""
-    if (timezone.localdate(visit.signed_at) - visit.visit_date).days > SIGNED_WITHIN_DAYS:
+    if (timezone.localdate(signed_at) - visit.visit_date).days > SIGNED_WITHIN_DAYS:
         status, reason = CheckInStatus.NOT_SENT, f"the note was signed more than {SIGNED_WITHIN_DAYS} days after the visit"
     elif not address_of(visit.patient):
         status, reason = CheckInStatus.NOT_SENT, "the patient has no email address"
@@ -75,7 +80,7 @@ def do_create_check_in(visit: Visit, now: dt.datetime | None = None) -> CheckIn 
             check_in = CheckIn.objects.create(
                 clinic_id=visit.clinic_id, patient_id=visit.patient_id, episode_id=visit.episode_id, visit_id=visit.pk,
                 visit_date=visit.visit_date, therapist_id=visit.therapist_id, status=status, not_sent_reason=reason,
-                due_at=visit.signed_at + dt.timedelta(hours=portal.check_in_delay_hours),
+                due_at=signed_at + dt.timedelta(hours=portal.check_in_delay_hours),
                 asked_signs=[s.code for s in signs_to_ask(str(c) for c in findings if c)])
             record_event(actor=None, clinic=visit.clinic, action="checkin.schedule", patient_id=visit.patient_id,
                          obj=check_in, new={"visit_id": visit.pk, "due_at": check_in.due_at, "status": status,

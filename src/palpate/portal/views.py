@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -154,8 +155,9 @@ def link_problem(request: HttpRequest, opened: Opened, purpose: str) -> HttpResp
     title, text, status = LINK_PROBLEMS[opened.status]
     link = opened.link
     if link is not None:
-        record_event(actor=None, clinic=link.clinic, action="portal.link_refused", patient_id=link.patient_id,
-                     obj=link, new={"purpose": purpose, "why": opened.status}, ip_address=client_ip(request))
+        with transaction.atomic():
+            record_event(actor=None, clinic=link.clinic, action="portal.link_refused", patient_id=link.patient_id,
+                         obj=link, new={"purpose": purpose, "why": opened.status}, ip_address=client_ip(request))
     clinic = link.clinic if link is not None else None
     return _page(request, "portal/link_problem.html", {"title": title, "text": text}, status=status, clinic=clinic)
 
