@@ -41,7 +41,7 @@ def actor_for(user, clinic):  # noqa: ANN001, ANN201
     return Actor.of(Membership.objects.get(clinic=clinic, user=user))
 
 
-def signed_visit(world, day: dt.date, rows=(("petrissage", "lower_back", "", "moderate", 8),)):  # noqa: ANN001, ANN201
+def signed_visit(world, day: dt.date, rows=(("petrissage", "lower_back", "", "moderate", 8),)):  # noqa: ANN001, ANN201, F811
     """A visit signed through the services (the signing hook runs), with treatment rows."""
     from palpate.visits import services
     from palpate.visits.note import NoteInput, Treatment
@@ -55,7 +55,7 @@ def signed_visit(world, day: dt.date, rows=(("petrissage", "lower_back", "", "mo
     return services.do_sign_visit(actor, outcome.visit, outcome.visit.version)
 
 
-def signed_plan(world, exercises=("pelvic_tilt", "cat_camel")):  # noqa: ANN001, ANN201
+def signed_plan(world, exercises=("pelvic_tilt", "cat_camel")):  # noqa: ANN001, ANN201, F811
     from palpate.lib.vocabulary import exercise_library
     from palpate.plans.models import PlanOfCare
 
@@ -77,7 +77,7 @@ def make_account(patient, email="maria@example.org", password=PATIENT_PASSWORD):
 
 
 @pytest.fixture
-def portal(world) -> Portal:  # noqa: ANN001
+def portal(world) -> Portal:  # noqa: ANN001, F811
     from palpate.portal.checkins import do_create_check_in
 
     world.harbor_patient.email = "maria@example.org"

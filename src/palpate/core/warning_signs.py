@@ -100,7 +100,7 @@ def build(data: object) -> WarningSigns:
         if urgency not in URGENCIES or urgency == "routine":
             doc.fail(f"{where}.urgency", "must be emergency or same_day: a warning sign is never routine")
         asked_when = doc.codes(node, "asked_when", where, findings, required=False)
-        extra_text, extra_sources = "", ()
+        extra_text, extra_sources = "", tuple[str, ...]()
         if node.get("patient_extra") is not None:
             extra = doc.mapping(node["patient_extra"], f"{where}.patient_extra")
             doc.known(extra, ("text", "sources"), f"{where}.patient_extra")

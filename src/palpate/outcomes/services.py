@@ -26,8 +26,8 @@ from palpate.clinics.roles import CLINIC_MANAGE, CLINICAL_WRITE
 from palpate.core import measures
 from palpate.core.errors import InputError
 from palpate.core.measures import ScoreResult
-from palpate.outcomes import main_measure
 from palpate.lib.http import Acting
+from palpate.outcomes import main_measure
 from palpate.outcomes.models import LicensedWording, MainMeasureChoice, OutcomeMeasurement, Source
 from palpate.outcomes.wording import can_take_wording, canonical, digest
 

@@ -24,10 +24,11 @@ from palpate.audit.services import record_event, record_read
 from palpate.clinics.models import Clinic
 from palpate.core import measures
 from palpate.core.errors import InputError
-from palpate.core.warning_signs import patient_actions, sign as warning_sign
+from palpate.core.warning_signs import patient_actions
+from palpate.core.warning_signs import sign as warning_sign
 from palpate.lib.decorators import client_ip
-from palpate.lib.pdf import pdf_response, render_pdf
 from palpate.lib.models_common import RecordStatus
+from palpate.lib.pdf import pdf_response, render_pdf
 from palpate.outcomes.services import NotScorable
 from palpate.outcomes.wording import clinic_instrument
 from palpate.patients.models import Episode, EpisodeStatus
@@ -36,7 +37,14 @@ from palpate.plans.models import PlanOfCare
 from palpate.plans.services import pick_current
 from palpate.portal import appointments, services
 from palpate.portal.clinic_settings import settings_for
-from palpate.portal.forms import CheckInForm, ExerciseLogForm, NewPasswordForm, PatientQuestionnaireForm, ReminderForm, SignInForm
+from palpate.portal.forms import (
+    CheckInForm,
+    ExerciseLogForm,
+    NewPasswordForm,
+    PatientQuestionnaireForm,
+    ReminderForm,
+    SignInForm,
+)
 from palpate.portal.models import AccessLink, LinkPurpose, PortalAccount, QuestionnaireAssignment
 from palpate.portal.principal import PatientActing
 from palpate.portal.progress import lines_for
@@ -44,7 +52,13 @@ from palpate.portal.questionnaires import open_for
 from palpate.portal.session import PortalRequest, portal_context, portal_view
 from palpate.portal.tokens import Opened, open_link
 from palpate.reported.models import CheckIn, CheckInStatus
-from palpate.reported.services import LOG_DAYS_BACK, AlreadyAnswered, do_log_exercises, programme, programme_start
+from palpate.reported.services import (
+    LOG_DAYS_BACK,
+    AlreadyAnswered,
+    do_log_exercises,
+    programme,
+    programme_start,
+)
 
 # -- reading the patient's own records -------------------------------------------------------------------
 
