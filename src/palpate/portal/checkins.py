@@ -38,7 +38,13 @@ CLAIM_STALE = dt.timedelta(minutes=15)
 
 
 def schedule_after_signing(visit: Visit) -> None:
-    """The signing hook: queue the check-in's creation once the signature commits (never raises)."""
+    """The signing hook: queue the check-in's creation once the signature commits (never raises).
+
+    A note signed more than ``SIGNED_WITHIN_DAYS`` after its visit gets no check-in, so nothing is
+    queued for it (a clinic entering last week's notes, or the demo writing its history, queues
+    no work for the worker to refuse)."""
+    if (timezone.localdate() - visit.visit_date).days > SIGNED_WITHIN_DAYS:
+        return
     pk = visit.pk
     transaction.on_commit(lambda: _queue(pk), robust=True)
 
