@@ -27,6 +27,7 @@ PHONE = "555-0142"
 def assert_accessible_and_fits(page, where: str) -> None:  # noqa: ANN001
     from axe_playwright_python.sync_playwright import Axe
 
+    page.wait_for_load_state("load")
     results = Axe().run(page)
     bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]

@@ -9,7 +9,6 @@ from django.core import mail
 from django.utils import timezone
 
 from palpate.audit.models import AuditEvent
-from palpate.ops.queue import HUEY
 from palpate.portal.checkins import send_due
 from palpate.portal.models import PortalSettings, WarningFlag
 from palpate.reported.models import CheckIn, CheckInStatus
@@ -20,20 +19,20 @@ CALF = {"soreness": "6", "soreness_hours": "30", "relief": "some", "programme": 
         "patient_note": "My left calf is swollen and warm."}
 
 
-@pytest.fixture
-def immediate():  # noqa: ANN201
-    HUEY.immediate = True
-    yield
-    HUEY.immediate = False
+def test_signing_a_visit_schedules_its_check_in_at_the_clinics_delay(world, django_capture_on_commit_callbacks,
+                                                                    monkeypatch):
+    from palpate.portal import tasks
 
-
-def test_signing_a_visit_schedules_its_check_in_at_the_clinics_delay(world, immediate,
-                                                                    django_capture_on_commit_callbacks):
     PortalSettings.objects.create(clinic=world.harbor, check_in_delay_hours=36, phone="555-0100")
     world.harbor_patient.email = "maria@example.org"
     world.harbor_patient.save()
+    queued, real = [], tasks.create_check_in
+    monkeypatch.setattr(tasks, "create_check_in", queued.append)  # the queue itself is tested in tests/ops
     with django_capture_on_commit_callbacks(execute=True):
         visit = signed_visit(world, timezone.localdate())
+    assert queued == [visit.pk]  # queued once the signature committed
+    real.call_local(visit.pk)  # what the worker then runs (twice is the same as once)
+    real.call_local(visit.pk)
     check_in = CheckIn.objects.get(visit_id=visit.pk)
     assert check_in.status == CheckInStatus.SCHEDULED and check_in.therapist == world.alice
     assert check_in.due_at == visit.signed_at + dt.timedelta(hours=36)

@@ -28,15 +28,13 @@ def _answers(values):  # noqa: ANN001, ANN202
 
 def test_the_patient_fills_an_assigned_odi_and_the_core_scores_it_as_patient_reported(
         portal, patient_client, as_user, django_capture_on_commit_callbacks):
-    from palpate.ops.queue import HUEY
+    from palpate.portal.questionnaires import send_open
 
-    HUEY.immediate = True
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            assert _assign(as_user(portal.world.alice), portal.patient, portal.world.harbor_episode).status_code == 302
-    finally:
-        HUEY.immediate = False
+    with django_capture_on_commit_callbacks() as queued:
+        assert _assign(as_user(portal.world.alice), portal.patient, portal.world.harbor_episode).status_code == 302
+    assert len(queued) == 1  # the link is emailed by the worker once the assignment commits
     assignment = QuestionnaireAssignment.objects.get()
+    assert send_open(assignment.pk) and not send_open(assignment.pk)  # what the task does, once per round
     assert re.search(r"/portal/q/\S+/", mail.outbox[-1].body)
     home = patient_client.get("/portal/").content.decode()
     assert "Oswestry" in home
