@@ -85,6 +85,7 @@ def test_a_patient_reports_calf_pain_and_the_therapist_sees_the_flag_and_the_low
     assert_accessible_and_fits(page, "check-in answered with a warning sign")
     page.goto(link)
     assert page.get_by_role("heading", name="This link has been used").is_visible()
+    assert_accessible_and_fits(page, "a used link")
     context.close()
 
     context, page = _phone(browser, 390)
@@ -148,6 +149,11 @@ def test_a_patient_logs_the_programme_and_fills_an_odi_and_the_therapist_sees_bo
     assert_accessible_and_fits(page, "progress")
     page.get_by_role("link", name="Handouts").click()
     assert_accessible_and_fits(page, "handouts")
+    page.goto(f"{live_server.url}/portal/exercises/reminders/")
+    assert_accessible_and_fits(page, "reminders")
+    page.goto(f"{live_server.url}/portal/no-such-page/")
+    assert page.get_by_role("heading", name="We could not find that page").is_visible()
+    assert_accessible_and_fits(page, "not found")
     context.close()
 
     context, page = _phone(browser, 390)

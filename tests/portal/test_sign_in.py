@@ -82,6 +82,7 @@ def test_the_sign_in_of_one_clinic_does_not_know_another_clinics_patients(portal
 def test_a_patient_signs_out_and_their_session_is_gone(patient_client):
     assert b"Hello, Maria" in patient_client.get("/portal/").content
     patient_client.post("/portal/sign-out/")
+    assert AuditEvent.objects.filter(action="portal.sign_out").exists()
     response = patient_client.get("/portal/")
     assert response.status_code == 302 and response["Location"].startswith("/portal/harbor/sign-in/")
 

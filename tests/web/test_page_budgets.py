@@ -22,7 +22,8 @@ from palpate.visits.models import Visit
 # it: Today 17, chart 20, evaluation 12, plan 11, visit list 12, signed note 14, start 15, new draft
 # 14, live re-screen 7, save 18, outcomes 14, PDF 14.
 # The patient portal (issue 15) added the chart's portal panel (access, warning signs, check-ins,
-# questionnaires, the plan whose home programme is logged, its log: 4 more) and the start page's
+# questionnaires; the plan whose home programme is logged and its log only for a patient who signs
+# in: 4 more at most) and the start page's
 # read of the patient's check-in after the last visit (1 more).
 BUDGETS = {"Today page": 16, "patient chart": 23, "evaluation detail": 11, "plan of care detail": 10,
            "visit list": 11, "signed visit note": 13, "start visit page": 15, "new draft note (carried forward)": 13,

@@ -1,6 +1,6 @@
 """The patient chart's portal panel (``palpate.patients.chart``): warning signs waiting, the patient's
 access, the last check-ins, home-programme adherence and questionnaires at home. A fixed number of
-queries per patient (one more per active plan of care for its adherence)."""
+queries per patient (two more, and one per active plan of care, for a patient who signs in)."""
 
 from __future__ import annotations
 
@@ -73,6 +73,8 @@ def portal_panel(context: Any, patient: Any) -> dict[str, Any] | None:
                        .exclude(open_from__isnull=True).order_by("due_on"))
     for assignment in assignments:
         assignment.title = measures.instrument(assignment.instrument).abbreviation  # type: ignore[attr-defined]
+    # Only a patient who signs in logs the home programme: no account, no log to read.
+    logged = plan_adherence(patient, today) if account is not None else []
     data.update({"flags": flag_rows(flags), "check_ins": check_ins, "assignments": assignments,
-                 "adherence": plan_adherence(patient, today), "adherence_days": ADHERENCE_DAYS})
+                 "adherence": logged, "adherence_days": ADHERENCE_DAYS})
     return data

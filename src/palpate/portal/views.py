@@ -145,6 +145,12 @@ def sign_in(request: PortalRequest, slug: str) -> HttpResponse:
 @require_POST
 def sign_out(request: PortalRequest) -> HttpResponse:
     slug = request.portal.clinic_slug
+    account = request.account
+    if account is not None:
+        with transaction.atomic():
+            record_event(actor=PatientActing(account.patient, account.clinic, "portal"), action="portal.sign_out",
+                         clinic=account.clinic, patient_id=account.patient_id, obj=account,
+                         ip_address=client_ip(request))
     request.portal.sign_out()
     if slug:
         return redirect(reverse("portal:sign_in", args=[slug]) + "?signed_out=1")
