@@ -29,9 +29,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("patients",),  # registry, episodes, the access door, the chart's panel slots
     ("evaluations",),
     ("plans",),
+    ("reported",),  # what patients report from home (check-ins, home-programme log): the next note reads it
     ("visits",),
     ("outcomes",),
     ("scheduling",),  # the clinic's day: appointments, series from the plan, reminders
+    ("portal",),  # the patient side: sign-in, one-off links, check-ins, home programme, questionnaires
     ("interop",),  # FHIR API, bulk export, API tokens: reads every clinical app, writes through patients
     ("today",),  # the start page reads every clinical app
     ("demo",),  # the demo writes through every app's services

@@ -21,6 +21,7 @@ from palpate.clinics.actor import Actor
 from palpate.clinics.models import Clinic, Membership
 from palpate.clinics.roles import Role
 from palpate.demo.history import seed_history
+from palpate.demo.portal import seed_portal
 from palpate.demo.schedule import EXTRA_USERNAMES, seed_schedule
 from palpate.patients import services as patient_services
 from palpate.patients.models import Episode, Patient, Payer
@@ -143,4 +144,7 @@ def seed_demo(today: dt.date | None = None) -> dict[str, int]:
             seed_history(clinic, actor, today)
             # Two weeks of the clinic's calendar around today (palpate.demo.schedule).
             seed_schedule(clinic, actor, today, demo_password())
+            # Their patient side: portal sign-ins, check-ins (one warning sign at Harbor), home-programme logs.
+            owner = Actor.of(Membership.objects.get(clinic=clinic, role=Role.OWNER))
+            seed_portal(clinic, owner, demo_password(), today)
     return created

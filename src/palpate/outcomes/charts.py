@@ -32,6 +32,7 @@ class ChartPoint:
     taken_on: dt.date
     score: float
     note: str = ""  # e.g. the interpretation band, shown in the point's tooltip
+    patient_reported: bool = False  # filled in by the patient at home: drawn as a square, not a dot
 
 
 def format_score(value: float | None) -> str:
@@ -147,21 +148,27 @@ def render_progress_chart(
     for point in points:
         px, py = x(point.taken_on), y(point.score)
         tooltip = f"{point.taken_on.isoformat()}: {format_score(point.score)}" + (f" ({point.note})" if point.note else "")
+        if point.patient_reported:
+            tooltip += ", reported by the patient at home"
         label_y = py - 9 if py - 9 > TOP + 4 else py + 18
-        out.append(f'<g class="point"><title>{escape(tooltip)}</title>'
-                   f'<circle cx="{px}" cy="{py}" r="4.5" fill="{ACCENT}" stroke="#ffffff" stroke-width="1.5"/>'
+        marker = (f'<rect x="{px - 4.5}" y="{py - 4.5}" width="9" height="9" fill="#ffffff" stroke="{ACCENT}" '
+                  f'stroke-width="2"/>' if point.patient_reported else
+                  f'<circle cx="{px}" cy="{py}" r="4.5" fill="{ACCENT}" stroke="#ffffff" stroke-width="1.5"/>')
+        out.append(f'<g class="point{" patient-reported" if point.patient_reported else ""}"><title>{escape(tooltip)}</title>'
+                   f'{marker}'
                    f'<text x="{px}" y="{label_y}" font-size="11" font-weight="bold" text-anchor="middle" '
                    f'fill="{INK}">{format_score(point.score)}</text></g>')
     if not points:
         out.append(f'<text x="{LEFT + PLOT_W / 2}" y="{mid_y}" font-size="13" text-anchor="middle" fill="{MUTED}">'
                    "No score yet</text>")
 
-    out.append(_legend(HEIGHT - 8, has_band=bool(baseline is not None and mcid)))
+    out.append(_legend(HEIGHT - 8, has_band=bool(baseline is not None and mcid),
+                       has_reported=any(p.patient_reported for p in points)))
     out.append("</svg>")
     return mark_safe("".join(out))  # noqa: S308 - every dynamic text above is escaped or a number
 
 
-def _legend(ly: float, *, has_band: bool) -> str:
+def _legend(ly: float, *, has_band: bool, has_reported: bool = False) -> str:
     parts = [f'<g class="legend" font-size="11" fill="{INK}">',
              f'<circle cx="{LEFT + 5}" cy="{ly - 4}" r="4.5" fill="{ACCENT}"/>',
              f'<text x="{LEFT + 14}" y="{ly}">score</text>',
@@ -173,7 +180,11 @@ def _legend(ly: float, *, has_band: bool) -> str:
                   f'stroke="{BAND}" stroke-opacity="0.6" stroke-dasharray="2 3"/>',
                   f'<text x="{LEFT + 196}" y="{ly}">MCID band</text>']
     parts += [f'<path d="M{LEFT + 290} {ly - 10} l-5 9 h10 z" fill="{MUTED}"/>',
-              f'<text x="{LEFT + 300}" y="{ly}">visit day</text>', "</g>"]
+              f'<text x="{LEFT + 300}" y="{ly}">visit day</text>']
+    if has_reported:
+        parts += [f'<rect x="{LEFT + 370}" y="{ly - 8.5}" width="9" height="9" fill="#ffffff" stroke="{ACCENT}" '
+                  f'stroke-width="2"/>', f'<text x="{LEFT + 384}" y="{ly}">reported by the patient</text>']
+    parts.append("</g>")
     return "".join(parts)
 
 

@@ -6,8 +6,17 @@ from django.conf import settings
 from django.db import models
 
 
+class Source(models.TextChoices):
+    CLINIC = "clinic", "Entered in the clinic"
+    PATIENT = "patient", "Reported by the patient at home"
+
+
 class OutcomeMeasurement(models.Model):
-    """One completed questionnaire (or NPRS rating), scored by ``palpate.core.measures``."""
+    """One completed questionnaire (or NPRS rating), scored by ``palpate.core.measures``.
+
+    ``source`` says who filled it: the clinic (``entered_by`` typed it in) or the patient at home
+    through the patient portal (``entered_by`` is then the therapist who assigned it).
+    """
 
     clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="outcomes")
@@ -25,6 +34,7 @@ class OutcomeMeasurement(models.Model):
     # PSFS only: the activities the patient named, in the same order as ``answers``.
     activities = models.JSONField(default=list, blank=True)
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.CLINIC)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -33,6 +43,10 @@ class OutcomeMeasurement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument} {self.taken_on}: {self.score}"
+
+    @property
+    def patient_reported(self) -> bool:
+        return self.source == Source.PATIENT
 
 
 class LicensedWording(models.Model):

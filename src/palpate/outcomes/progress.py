@@ -29,6 +29,7 @@ class Point:
     score: float
     measurement_id: int
     visit_id: int | None
+    patient_reported: bool = False
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def episode_progress(episode: Any, measurements: list[OutcomeMeasurement] | None
                 if value is None:
                     unscored.append(m)
                 else:
-                    points.append(Point(m.taken_on, value, m.pk, m.visit_id))
+                    points.append(Point(m.taken_on, value, m.pk, m.visit_id, m.patient_reported))
             is_main = code == main.instrument and (not inst.is_multiscale or scale.code == main.scale)
             responder = (measures.responder_status(code, [p.score for p in points],
                                                    scale.code if inst.is_multiscale else None)

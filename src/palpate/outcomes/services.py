@@ -26,8 +26,9 @@ from palpate.clinics.roles import CLINIC_MANAGE, CLINICAL_WRITE
 from palpate.core import measures
 from palpate.core.errors import InputError
 from palpate.core.measures import ScoreResult
+from palpate.lib.http import Acting
 from palpate.outcomes import main_measure
-from palpate.outcomes.models import LicensedWording, MainMeasureChoice, OutcomeMeasurement
+from palpate.outcomes.models import LicensedWording, MainMeasureChoice, OutcomeMeasurement, Source
 from palpate.outcomes.wording import can_take_wording, canonical, digest
 
 MAX_WORDING_FILE_BYTES = 200_000
@@ -107,6 +108,26 @@ def do_record_measurement(
         )
         record_event(actor=actor, action="outcomes.record", patient_id=episode.patient_id, obj=measurement,
                      new=snapshot(measurement))
+    return measurement
+
+
+def do_record_patient_report(reporter: Acting, episode: Any, *, instrument: str, answers: Any, taken_on: dt.date,
+                             assigned_by: Any, activities: Sequence[str] = ()) -> OutcomeMeasurement:
+    """A questionnaire the patient filled at home (the patient portal), scored by the core, audited
+    with the patient as the actor; ``assigned_by`` (the therapist who asked for it) stands as
+    ``entered_by``. Too many unanswered items are refused (``NotScorable``): the patient answers more."""
+    if episode.clinic_id != reporter.clinic.pk:
+        raise PermissionDenied("This episode belongs to another clinic.")
+    result = check_measurement(instrument, answers)
+    with transaction.atomic():
+        measurement = OutcomeMeasurement.objects.create(
+            clinic_id=episode.clinic_id, patient_id=episode.patient_id, episode=episode, instrument=instrument,
+            taken_on=taken_on, answers=answers, valid=result.valid, score=result.score,
+            scores=result.scores if result.multiscale else None, reason=result.reason or "",
+            activities=list(activities), entered_by=assigned_by, source=Source.PATIENT,
+        )
+        record_event(actor=reporter, action="outcomes.record", clinic=reporter.clinic, patient_id=episode.patient_id,
+                     obj=measurement, new=snapshot(measurement))
     return measurement
 
 

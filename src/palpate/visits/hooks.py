@@ -1,8 +1,13 @@
 """What apps above the visits do when a note is signed, without the visits knowing them.
 
-``scheduling`` (above) completes the appointment the note was started from. A hook is called by
-``services.do_sign_visit`` inside the signing transaction, after the note is signed: it writes its
-own audit event, and if it raises, the signature rolls back with it.
+An app above the visits registers a function in its ``AppConfig.ready``; ``services.do_sign_visit``
+calls each one inside the signing transaction, after the note is signed and audited. No Django
+signals: the call is there, explicit.
+
+- ``scheduling`` completes the appointment the note was started from: it writes (with its own
+  audit event), and if it raises, the signature rolls back with it.
+- ``portal`` schedules the patient's check-in after the session with ``transaction.on_commit``, so
+  nothing is sent if the signature rolls back, and a failure to send cannot undo a signature.
 """
 
 from __future__ import annotations

@@ -51,6 +51,7 @@ from palpate.lib.records import check_editable, claim_version, version_number
 from palpate.lib.vocabulary import choices, region_choices
 from palpate.patients.models import Episode, Patient
 from palpate.plans.services import current_plan
+from palpate.reported.services import report_for_next_note
 from palpate.visits import carry
 from palpate.visits.hooks import visit_signed
 from palpate.visits.models import Addendum, ComplementaryRow, TreatmentRow, Visit
@@ -91,6 +92,7 @@ class Prefill:
     # today, and what the last session's soreness applies to: palpate.visits.carry).
     carried: list[dict[str, Any]] = field(default_factory=list)
     from_visit: int | None = None
+    note: dict[str, Any] = field(default_factory=dict)  # note fields the patient reported (palpate.reported)
 
 
 def _documentable(item: Mapping[str, Any]) -> bool:
@@ -105,7 +107,7 @@ def prefill(episode: Episode, plan: Any | None) -> Prefill:
     last = last_signed_visit(episode)
     if last is not None:
         rows = list(last.treatments.all())
-        return Prefill(
+        return with_patient_report(episode, last, Prefill(
             # The responses are today's to record: the rows carry forward without them, and the
             # last visit's response to each is kept beside them (``carried``) to be shown.
             treatments=[Treatment(r.technique, r.region, r.side, r.pressure, r.minutes) for r in rows],
@@ -114,7 +116,7 @@ def prefill(episode: Episode, plan: Any | None) -> Prefill:
             findings=[dict(f) for f in last.findings or []],
             source=f"last visit ({last.visit_date:%Y-%m-%d})",
             carried=[Treatment.of(r).stored() for r in rows], from_visit=last.pk,
-        )
+        ))
     if plan is not None:
         therapies = dict(choices("therapy"))
         treatments = [Treatment(str(i["technique"]), str(i["region"]), i.get("side") or "", str(i["pressure"]),
@@ -126,6 +128,16 @@ def prefill(episode: Episode, plan: Any | None) -> Prefill:
             source=f"plan of care ({plan.start_date:%Y-%m-%d})" if plan.start_date else "draft plan of care",
             carried=[t.stored() for t in treatments])
     return Prefill()
+
+
+def with_patient_report(episode: Episode, last: Visit, filled: Prefill) -> Prefill:
+    """What the patient reported after ``last`` (the check-in, the home-programme log) as the new
+    note's soreness, relief and subjective; ``do_start_visit`` applies that soreness to the carried
+    rows as if it had been typed (``carry.respond``)."""
+    report = report_for_next_note(episode, last.pk, last.visit_date)
+    if report is None:
+        return filled
+    return replace(filled, source=f"{filled.source} and {report.source}", note=report.note)
 
 
 def stored_rows(visit: Visit) -> tuple[list[Treatment], list[Complementary]]:
@@ -552,15 +564,25 @@ def do_start_visit(actor: Actor, patient: Patient, episode: Episode,
         visit = Visit(clinic=actor.clinic, patient=patient, episode=episode, plan=plan, therapist=actor.user,
                       visit_date=today, findings=filled.findings, last_saved_by=actor.user,
                       carried_forward=carry.carried_record(filled.source, filled.carried, filled.from_visit)
-                      if filled.carried else {})
+                      if filled.carried else {},
+                      **filled.note)
+        treatments = filled.treatments
+        if visit.carried_forward and (visit.soreness_since_last is not None or visit.soreness_hours is not None):
+            # The patient reported soreness since the last visit (the portal's check-in): the note
+            # opens with the dose rule already applied to the carried rows, each change shown and
+            # stored as if the therapist had typed that soreness.
+            response = carry.respond(visit.carried_forward, treatments, visit.soreness_since_last,
+                                     visit.soreness_hours, clinic_policy(actor.clinic))
+            treatments = response.treatments
+            visit.carried_forward = response.stored(visit.carried_forward)
         visit.screen_result = run_screen(actor.clinic, screen_request(patient, episode, today, visit,
                                                                       latest_evaluation(episode, for_screen=True)))
-        visit.billing = bill(actor.clinic, episode, filled.treatments, filled.complementary)
+        visit.billing = bill(actor.clinic, episode, treatments, filled.complementary)
         visit.save()
-        _replace_rows(visit, filled.treatments, filled.complementary)
+        _replace_rows(visit, treatments, filled.complementary)
         record_event(actor=actor, action="visit.create", patient_id=patient.pk, obj=visit,
                      new={**snapshot(visit), "prefilled_from": filled.source,
-                          "treatments": [t.stored() for t in filled.treatments],
+                          "treatments": [t.stored() for t in treatments],
                           "complementary": [c.stored() for c in filled.complementary]})
     return visit, True
 

@@ -54,6 +54,11 @@ def prepare() -> int:
 
         print("Demo data" + (" loaded." if seeded else " (already loaded)."), flush=True)
         print(f"Demo logins (password: {demo_password()}): {', '.join(DEMO_USERNAMES)}", flush=True)
+        from palpate.demo.portal import portal_logins
+
+        for slug, emails in portal_logins().items():
+            print(f"Patient portal {settings.PALPATE_BASE_URL}/portal/{slug}/sign-in/ (password: {demo_password()}): "
+                  f"{', '.join(emails)}", flush=True)
     return 0
 
 

@@ -105,9 +105,11 @@ INSTALLED_APPS = [
     "palpate.patients",
     "palpate.evaluations",
     "palpate.plans",
+    "palpate.reported",
     "palpate.visits",
     "palpate.outcomes",
     "palpate.scheduling",
+    "palpate.portal",
     "palpate.interop",
     "palpate.ops",
     "palpate.today",
@@ -279,6 +281,12 @@ EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = os.environ.get("PALPATE_EMAIL_FROM", "Palpate <palpate@localhost>")
 # Links in emails (invitations, reminders, check-ins) need the address patients and staff reach.
 PALPATE_BASE_URL = os.environ.get("PALPATE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# -- the patient side (palpate.portal): its own session cookie, sign-in and lockout --------------------
+# What patients are told to call for breathlessness or chest pain until a clinic sets its own number.
+PALPATE_EMERGENCY_NUMBER = os.environ.get("PALPATE_EMERGENCY_NUMBER", "911").strip() or "911"
+PALPATE_PORTAL_IDLE_MINUTES = _env_int("PALPATE_PORTAL_IDLE_MINUTES", 30, minimum=1)
+PALPATE_PORTAL_SESSION_HOURS = _env_int("PALPATE_PORTAL_SESSION_HOURS", 12, minimum=1)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"

@@ -3,6 +3,7 @@ from django.urls import include, path, register_converter
 from palpate.interop.urls import fhir_patterns
 from palpate.lib.converters import IdConverter
 from palpate.ops import views as ops_views
+from palpate.portal import staff_views as portal_staff_views
 from palpate.today.views import today
 from palpate.web.api import api
 
@@ -15,6 +16,7 @@ urlpatterns = [
     path("readyz", ops_views.readyz, name="readyz"),
     path("ops/", include("palpate.ops.urls")),
     path("accounts/", include("palpate.accounts.urls")),
+    path("clinics/portal/", portal_staff_views.clinic_settings, name="portal_settings"),
     path("clinics/", include("palpate.clinics.urls")),
     path("patients/", include("palpate.patients.urls")),
     # Clinical records hang off the patient: the patient door is checked before anything else.
@@ -24,6 +26,9 @@ urlpatterns = [
     path("patients/<id:pk>/outcomes/", include("palpate.outcomes.urls")),
     path("patients/<id:pk>/schedule/", include("palpate.scheduling.patient_urls")),
     path("schedule/", include("palpate.scheduling.urls")),
+    path("patients/<id:pk>/portal/", include("palpate.portal.staff_urls")),
+    # The patient side: its own sign-in and session cookie; no staff page is under it.
+    path("portal/", include("palpate.portal.urls")),
     path("audit/", include("palpate.audit.urls")),
     path("api/", api.urls),
     # The FHIR R4 API (palpate.interop) and the owners' page for API tokens.

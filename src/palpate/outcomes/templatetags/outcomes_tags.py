@@ -28,8 +28,8 @@ def score(value: float | None) -> str:
 def progress_chart(scale_progress: ScaleProgress, progress: EpisodeProgress, chart_id: str = "") -> SafeString:
     """``{% progress_chart sp progress %}``: the SVG chart of one scale, visit days marked."""
     scale = scale_progress.scale
-    points = [ChartPoint(p.taken_on, p.score, band.label if (band := scale.band_for(p.score)) else "")
-              for p in scale_progress.points]
+    points = [ChartPoint(p.taken_on, p.score, band.label if (band := scale.band_for(p.score)) else "",
+                         p.patient_reported) for p in scale_progress.points]
     return render_progress_chart(
         title=f"{scale_progress.label}: {scale.name}", points=points, low=scale.range[0], high=scale.range[1],
         better=scale.better.value, units=scale.units, mcid=scale.mcid.value, visit_dates=progress.visit_dates,
