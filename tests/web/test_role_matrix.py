@@ -88,7 +88,6 @@ def test_an_assistant_cannot_start_or_edit_a_plan_of_care(clinical_world, as_use
 
 
 def test_an_assistant_cannot_clear_a_referral(clinical_world, as_user):
-    from palpate.evaluations.models import Referral
 
     world, referral = clinical_world.world, clinical_world.referral
     url = f"/patients/{world.harbor_patient.pk}/evaluations/referrals/{referral.pk}/status/"
