@@ -238,9 +238,11 @@ def evaluation_check(request: AuthenticatedHttpRequest, pk: int, episode_pk: int
     patient = access_patient(actor, pk)
     episode = access_episode(actor, patient, episode_pk)
     data = request.POST if request.method == "POST" else request.GET
-    if request.GET.get("part") == "complexity":
+    if request.GET.get("part") == "complexity":  # the typed components only; nothing of the chart
         assessment, problem = assess_typed_complexity(data)
         return render(request, "evaluations/_complexity.html", {"assessment": assessment, "problem": problem})
+    # The screen reads the patient's episode and latest evaluation: a read of the chart.
+    record_read(actor, "evaluation.check_view", patient_id=patient.pk, obj=episode, ip_address=client_ip(request))
     context: dict[str, Any] = {"patient": patient, "episode": episode, "screen": None, "errors": [],
                                "assessment": None, "checked": True}
     if data:
@@ -405,6 +407,8 @@ def referral_status(request: AuthenticatedHttpRequest, pk: int, referral_pk: int
             if back.startswith(f"/patients/{patient.pk}/") and "//" not in back:
                 return redirect(back)
             return redirect("evaluations:referrals", pk=patient.pk)
+    if request.method != "POST":
+        record_read(actor, "referral.status_view", patient_id=patient.pk, obj=referral, ip_address=client_ip(request))
     labels = dict(ReferralStatus.choices)
     choices = [(str(s), labels[s]) for s in services.SETTABLE_STATUSES]
     return render(request, "evaluations/referral_status.html", {

@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 
 from palpate.lib import vocabulary
+from palpate.lib.text import require_storable_text
 from palpate.patients.models import Episode, Patient
 
 
@@ -23,6 +24,7 @@ class PatientForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.clinic = clinic
         self.fields["record_number"].required = False
+        require_storable_text(self)  # the API feeds this form JSON, which may carry a lone surrogate
 
     def clean_date_of_birth(self) -> dt.date:
         dob = self.cleaned_data["date_of_birth"]
@@ -62,6 +64,7 @@ class EpisodeForm(forms.ModelForm):
         self.fields["condition"].choices = vocabulary.choices("condition", vocabulary.CHOOSE)
         self.fields["body_region"].choices = [vocabulary.CHOOSE, *vocabulary.region_choices()]
         self.fields["icd10_code"].widget.attrs["placeholder"] = "e.g. M54.50"
+        require_storable_text(self)
 
     def clean_icd10_code(self) -> str:
         return str(self.cleaned_data["icd10_code"]).strip().upper()

@@ -57,6 +57,8 @@ def plan_create(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) -> 
                                   "remove each one, add goals, then save.")
         return redirect("plans:edit", pk=patient.pk, plan_pk=plan.pk)
     output = suggestions.screen_result if suggestions else {}
+    # The page shows the evaluation's findings and the screen of them: a read of the chart.
+    record_read(actor, "plan.create_view", patient_id=patient.pk, obj=episode, ip_address=client_ip(request))
     return render(request, "plans/create.html", {
         "patient": patient, "episode": episode, "draft": draft, "error": error, "discharged": discharged,
         "screen": output, "evaluation": suggestions.evaluation if suggestions else None,
