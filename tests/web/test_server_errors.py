@@ -77,3 +77,12 @@ def test_the_core_says_the_same_to_the_command_line():
         load_licensed_wording("odi", "instrument: odi\nitems:\n  1: 2026-13-01\n")
     assert refused.value.code == "malformed_file" and "month must be in 1..12" in refused.value.message
     assert json.loads(json.dumps(refused.value.as_json()))["error"]["code"] == "malformed_file"
+
+
+def test_a_nul_character_in_a_patient_search_is_a_separator_not_a_crash(world, as_user):
+    client = as_user(world.alice)
+    response = client.get("/api/patients", {"q": "garc\x00qqq"})
+    assert response.status_code == 200 and response.json()["items"] == []
+    response = client.get("/api/patients", {"q": "garc\x00ia"})
+    assert [p["family_name"] for p in response.json()["items"]] == ["Garcia"]
+    assert client.get("/patients/", {"q": "gar\x00cia"}).status_code == 200

@@ -7,6 +7,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
 from palpate.accounts.models import User
+from palpate.lib.npi import validate_npi
 from palpate.lib.text import require_storable_text
 
 
@@ -57,6 +58,10 @@ class PasswordConfirmForm(forms.Form):
 
 
 class ProfileForm(forms.ModelForm):
+    # Typed as printed ("1234 567 893"); the model checks the ten digits and the check digit.
+    npi = forms.CharField(label="NPI", max_length=20, required=False,
+                          help_text=User._meta.get_field("npi").help_text)
+
     class Meta:
         model = User
         fields = ["first_name", "last_name", "email", "credentials", "npi"]
@@ -74,7 +79,10 @@ class ProfileForm(forms.ModelForm):
         return email
 
     def clean_npi(self) -> str:
-        return "".join((self.cleaned_data.get("npi") or "").split())
+        npi = "".join((self.cleaned_data.get("npi") or "").replace("-", " ").split())
+        if npi:
+            validate_npi(npi)
+        return npi
 
 
 class NewAccountForm(forms.Form):

@@ -291,6 +291,13 @@ USE_TZ = True
 # clinic without a mail server can read them there; set PALPATE_EMAIL_HOST (and the rest) to
 # send through an SMTP server, or PALPATE_EMAIL_BACKEND to any Django backend.
 EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+if not os.environ.get("PALPATE_EMAIL_BACKEND") and not os.environ.get("PALPATE_EMAIL_HOST"):
+    # The messages hold invitation and password links: as private as the rest of the data directory.
+    Path(EMAIL_FILE_PATH).mkdir(exist_ok=True, mode=0o700)
+    try:
+        os.chmod(EMAIL_FILE_PATH, 0o700)
+    except PermissionError:
+        pass
 if os.environ.get("PALPATE_EMAIL_BACKEND"):
     EMAIL_BACKEND = os.environ["PALPATE_EMAIL_BACKEND"]
 elif os.environ.get("PALPATE_EMAIL_HOST"):
