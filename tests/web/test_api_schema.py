@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, settings
 
 from palpate.web.wsgi import application
 
+
 def _served_schema() -> schemathesis.schemas.BaseSchema:
     # /api/openapi.json is for signed-in staff only (test_transport.py), and no one is signed in
     # while tests are collected: read the same document from the API object, and call the app.

@@ -118,8 +118,9 @@ def test_a_reset_link_expires(world, client, mailoutbox, settings):
 
 def _enrol(client, user) -> list[str]:  # noqa: ANN001
     """Set up the authenticator from the secret shown on the page; returns the recovery codes shown."""
-    from django_otp.oath import TOTP
     import base64
+
+    from django_otp.oath import TOTP
 
     page = client.get("/accounts/two-factor/").content.decode()
     secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")

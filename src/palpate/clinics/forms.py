@@ -8,9 +8,9 @@ from django import forms
 
 from palpate.clinics.models import Clinic
 from palpate.clinics.roles import Role
-from palpate.lib.text import require_storable_text
 from palpate.core.errors import InputError
 from palpate.core.policy import check_overrides, policy_settings
+from palpate.lib.text import require_storable_text
 
 POLICY_PREFIX = "policy_"
 
