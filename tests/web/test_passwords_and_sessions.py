@@ -245,3 +245,17 @@ def test_turning_it_on_or_changing_other_settings_needs_no_password(world, as_us
 def test_the_absolute_limit_has_bounds(world, as_user):
     body = as_user(world.olivia).post("/clinics/settings/", {**SETTINGS, "session_max_hours": "48"}).content.decode()
     assert "less than or equal to 24" in body
+
+
+def test_whoever_runs_the_server_can_reset_a_lost_second_factor_and_it_is_audited(world):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=world.olivia, name="lost phone", confirmed=True)
+    call_command("reset_two_factor", "olivia")
+    assert not TOTPDevice.objects.filter(user=world.olivia).exists()
+    [event] = events("account.two_factor_reset")
+    assert event.clinic_id == world.harbor.pk and event.new == {"by": "the command line", "devices_removed": 1}
+    with pytest.raises(CommandError, match="No account is called 'nobody'"):
+        call_command("reset_two_factor", "nobody")

@@ -220,3 +220,8 @@ def test_a_role_refused_on_its_own_clinics_patient_names_the_patient(world, as_u
     [denied] = events("access.denied")
     assert denied.clinic_id == world.harbor.pk and denied.patient_id == world.harbor_patient.pk
     assert denied.new["status"] == 403
+
+
+def test_a_form_sent_without_a_password_is_not_a_failed_sign_in(world, client):
+    assert client.post("/accounts/login/", {"username": "alice", "password": ""}).status_code == 200
+    assert not events("account.sign_in_failed")

@@ -312,3 +312,49 @@ def test_an_owner_lifts_a_colleagues_lockout(world, as_user, client, settings):
     assert client.post("/accounts/login/", {"username": "bob", "password": "correct horse battery"}).status_code == 302
     [event] = events("member.unlock")
     assert event.new["failures_forgotten"] >= 1
+
+
+def test_another_clinics_invitation_cannot_be_resent_or_withdrawn(world, as_user, client, mailoutbox):
+    charlie_owner = Membership.objects.get(user=world.charlie)
+    charlie_owner.role = Role.OWNER
+    charlie_owner.save()
+    summit = Client()
+    summit.force_login(world.charlie)
+    summit.post("/clinics/staff/invite/", {**INVITE, "email": "someone@summit.example"})
+    invitation = Invitation.objects.get(clinic=world.summit)
+    owner = as_user(world.olivia)
+    assert owner.post(f"/clinics/staff/invitations/{invitation.pk}/resend/").status_code == 404
+    assert owner.post(f"/clinics/staff/invitations/{invitation.pk}/withdraw/").status_code == 404
+    invitation.refresh_from_db()
+    assert invitation.state == "pending" and len(mailoutbox) == 1
+    assert "someone@summit.example" not in owner.get("/clinics/staff/").content.decode()
+
+
+# The staff page is a list: its queries must not grow with the number of members or invitations.
+STAFF_PAGE_BUDGET = 12
+
+
+def test_the_staff_page_takes_as_many_queries_with_30_members_as_with_6(world, as_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.personas import make_user
+
+    client = as_user(world.olivia)
+
+    def count() -> int:
+        client.get("/clinics/staff/")  # warm up: the session, the sign-in lock lookups
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/clinics/staff/").status_code == 200
+        return len(captured)
+
+    few = count()
+    for n in range(24):
+        user = make_user(f"extra{n}")
+        Membership.objects.create(clinic=world.harbor, user=user, role=Role.THERAPIST)
+        TOTPDevice.objects.create(user=user, name="phone", confirmed=n % 2 == 0)
+        Invitation.objects.create(clinic=world.harbor, email=f"new{n}@example.org", role=Role.ASSISTANT,
+                                  token_digest="0" * 64, expires_at=timezone.now() + dt.timedelta(hours=1))
+    many = count()
+    assert few == many <= STAFF_PAGE_BUDGET, (few, many)

@@ -122,3 +122,19 @@ def test_this_installations_data_directory_is_private():
     data_dir = Path(django_settings.DATA_DIR)
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
     assert stat.S_IMODE(Path(django_settings.EMAIL_FILE_PATH).stat().st_mode) == 0o700
+
+
+def test_the_deploy_check_asks_for_the_proxys_client_header_and_an_https_base_url(settings):
+    from palpate.accounts.checks import client_address_behind_the_proxy, links_in_emails_use_https
+
+    settings.HTTPS = True
+    settings.PALPATE_CLIENT_IP_HEADER = ""
+    settings.PALPATE_BASE_URL = "http://127.0.0.1:8000"
+    assert [w.id for w in client_address_behind_the_proxy() + links_in_emails_use_https()] == [
+        "palpate.W020", "palpate.W021"]
+    settings.PALPATE_CLIENT_IP_HEADER = "X-Forwarded-For"
+    settings.PALPATE_BASE_URL = "https://palpate.example.org"
+    assert client_address_behind_the_proxy() + links_in_emails_use_https() == []
+    settings.HTTPS = False
+    settings.PALPATE_CLIENT_IP_HEADER = ""
+    assert client_address_behind_the_proxy() == [], "without a proxy the connection's address is the client's"

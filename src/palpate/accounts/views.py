@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -21,6 +22,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
+from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from palpate.accounts import services, sessions
@@ -71,8 +73,6 @@ class SignInView(auth_views.LoginView):
         user = form.get_user()
         remember = bool(form.cleaned_data.get("remember"))
         sessions.start_session(self.request, user, remember=remember)
-        from django_otp import user_has_device
-
         record_account_event(user, "account.signed_in", self.request,
                              detail={"remember": remember, "second_factor_next": user_has_device(user, confirmed=True)})
         return response
@@ -82,7 +82,9 @@ class SignInView(auth_views.LoginView):
         username = form.cleaned_data.get("username") or request.POST.get("username", "")
         user = User.objects.filter(username=username).first() if username else None
         locked_now = getattr(request, "axes_locked_out", False)
-        if self.locked_before:
+        if not (locked_now or form.has_error(NON_FIELD_ERRORS, "invalid_login")):
+            pass  # a field left empty: no password was tried
+        elif self.locked_before:
             pass  # already locked (and audited when it locked): axes answers with the lockout page
         elif locked_now:
             by = _lockout_handler().locked_by(request, {"username": username}) or "account"

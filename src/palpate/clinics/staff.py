@@ -25,7 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -200,7 +200,11 @@ def do_accept_with_new_account(invitation: Invitation, data: dict[str, Any]) -> 
         user = User(username=data["username"], first_name=data["first_name"], last_name=data.get("last_name", ""),
                     email=invitation.email)
         user.set_password(data["password1"])
-        user.save()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:  # someone took the username between the form's check and now
+            raise ValidationError("That username was just taken; choose another.") from None
         _join(invitation, user, "new")
     return user
 
