@@ -86,3 +86,20 @@ def test_a_nul_character_in_a_patient_search_is_a_separator_not_a_crash(world, a
     response = client.get("/api/patients", {"q": "garc\x00ia"})
     assert [p["family_name"] for p in response.json()["items"]] == ["Garcia"]
     assert client.get("/patients/", {"q": "gar\x00cia"}).status_code == 200
+
+
+def test_a_nul_character_in_audited_text_is_stored_as_a_replacement_character(world, as_user):
+    from palpate.audit.models import AuditEvent
+
+    as_user(world.alice).get("/patients/", {"q": "gar\x00cia"})
+    event = AuditEvent.objects.filter(action="patient.list").latest("seq")
+    assert event.new["query"] == "gar\ufffdcia"
+
+
+def test_a_browser_name_with_a_nul_does_not_stop_a_sign_in(world, client):
+    from palpate.accounts.models import SignedInSession
+
+    response = client.post("/accounts/login/", {"username": "alice", "password": "correct horse battery"},
+                           HTTP_USER_AGENT="Bad\x00Agent")
+    assert response.status_code == 302
+    assert SignedInSession.objects.get(user=world.alice).user_agent == "BadAgent"

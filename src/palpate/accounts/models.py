@@ -62,7 +62,7 @@ class SignedInSession(models.Model):
     started_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
-    ended_reason = models.CharField(max_length=40, blank=True)
+    ended_reason = models.CharField(max_length=100, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=200, blank=True)
     remember = models.BooleanField(default=False)

@@ -30,6 +30,11 @@ RECORD = "signed_in_session"  # session key: the SignedInSession row's id
 KEEP_ENDED_DAYS = 30
 
 
+def _browser(request: HttpRequest) -> str:
+    """The User-Agent as far as it can be stored (no NUL, which PostgreSQL refuses in text)."""
+    return str(request.META.get("HTTP_USER_AGENT", "")).replace("\x00", "")[:200]
+
+
 def limits_of(clinic: Any) -> tuple[int, int]:
     """(idle minutes, absolute hours) for a session working in ``clinic`` (None: no clinic yet)."""
     if clinic is None:
@@ -47,7 +52,7 @@ def start_session(request: HttpRequest, user: User, *, remember: bool) -> Signed
     request.session[LAST_SEEN] = now.timestamp()
     record = SignedInSession.objects.create(
         user=user, epoch=user.session_epoch, started_at=now, last_seen_at=now, ip_address=client_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:200], remember=remember)
+        user_agent=_browser(request), remember=remember)
     request.session[RECORD] = str(record.pk)
     SignedInSession.objects.filter(user=user).filter(
         Q(ended_at__lt=now - dt.timedelta(days=KEEP_ENDED_DAYS))
@@ -67,7 +72,7 @@ def touch(request: HttpRequest, now: float) -> None:
     record = SignedInSession.objects.create(
         user=user, epoch=user.session_epoch,  # type: ignore[union-attr]
         started_at=dt.datetime.fromtimestamp(float(started), tz=dt.UTC), last_seen_at=seen,
-        ip_address=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:200])
+        ip_address=client_ip(request), user_agent=_browser(request))
     request.session[RECORD] = str(record.pk)
 
 

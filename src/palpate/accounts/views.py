@@ -63,6 +63,9 @@ class SignInView(auth_views.LoginView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Whether this try meets a lock already in place: a lock is audited once, when it starts,
         # and tries against it are not (they would let anyone flood a clinic's trail).
+        for header in ("HTTP_USER_AGENT", "HTTP_ACCEPT"):  # axes stores them; PostgreSQL refuses a NUL in text
+            if header in request.META:
+                request.META[header] = str(request.META[header]).replace("\x00", "")
         AxesProxyHandler.update_request(request)
         typed = request.POST.get("username", "").strip()
         self.locked_before = _lockout_handler().locked_by(request, {"username": typed}) if typed else ""

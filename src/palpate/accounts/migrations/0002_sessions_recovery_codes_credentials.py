@@ -65,7 +65,7 @@ class Migration(migrations.Migration):
                 ('started_at', models.DateTimeField()),
                 ('last_seen_at', models.DateTimeField()),
                 ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_reason', models.CharField(blank=True, max_length=40)),
+                ('ended_reason', models.CharField(blank=True, max_length=100)),
                 ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
                 ('user_agent', models.CharField(blank=True, max_length=200)),
                 ('remember', models.BooleanField(default=False)),
