@@ -2,7 +2,8 @@
 
 Alice is a therapist at Harbor; Bob is her colleague at Harbor (an assistant); Charlie is a
 therapist at Summit, another clinic, and must never see Harbor's patients. Olivia owns Harbor,
-Fran works Harbor's front desk and Aubrey audits Harbor (read-only).
+Fran works Harbor's front desk and Aubrey audits Harbor (read-only). Dana is a second therapist at
+Harbor, for what two therapists do to the same record (an assistant writes no evaluation or plan).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class World:
     olivia: object
     fran: object
     aubrey: object
+    dana: object
     harbor_patient: object
     summit_patient: object
     harbor_episode: object
@@ -57,6 +59,7 @@ def world(db) -> World:  # noqa: ANN001
     for name, clinic, role in [
         ("alice", harbor, Role.THERAPIST), ("bob", harbor, Role.ASSISTANT), ("charlie", summit, Role.THERAPIST),
         ("olivia", harbor, Role.OWNER), ("fran", harbor, Role.FRONT_DESK), ("aubrey", harbor, Role.AUDITOR),
+        ("dana", harbor, Role.THERAPIST),
     ]:
         user = make_user(name)
         Membership.objects.create(clinic=clinic, user=user, role=role)

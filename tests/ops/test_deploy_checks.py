@@ -22,7 +22,8 @@ def test_a_fresh_development_install_fails_the_deploy_check_and_names_each_probl
 
 def test_a_production_like_install_passes_and_a_readable_key_file_fails(tmp_path):
     env = {"PALPATE_HTTPS": "1", "ALLOWED_HOSTS": "palpate.example.org", "PALPATE_BACKUP_DIR": str(tmp_path / "backups"),
-           "CSRF_TRUSTED_ORIGINS": "https://palpate.example.org"}
+           "CSRF_TRUSTED_ORIGINS": "https://palpate.example.org", "PALPATE_BASE_URL": "https://palpate.example.org",
+           "PALPATE_CLIENT_IP_HEADER": "X-Forwarded-For"}
     with install(tmp_path, demo=True, extra_env=env) as inst:
         inst.palpate("backup", check=True)
         inst.palpate("audit", "anchor", check=True)

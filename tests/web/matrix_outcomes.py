@@ -2,6 +2,8 @@
 
 from django.urls import NoReverseMatch, reverse
 
+from tests.web.roles import CLINICAL_READERS, CLINICAL_WRITERS
+
 PATIENT_URLS = {
     "outcomes:episode": ("/patients/{p}/outcomes/episodes/{e}/", False),
     "outcomes:choose": ("/patients/{p}/outcomes/episodes/{e}/record/", True),
@@ -12,6 +14,17 @@ PATIENT_URLS = {
     # Reading which wording the clinic holds is open to clinical staff; loading it (POST) is for
     # owners only and is tested in test_outcomes_wording.py.
     "outcomes:wording": ("/patients/{p}/outcomes/wording/", False),
+}
+
+# GET: the roles that open each page (tests/web/roles.py); the others get a 403.
+ROLE_GET = {
+    "outcomes:episode": CLINICAL_READERS,
+    "outcomes:choose": CLINICAL_WRITERS,
+    "outcomes:record": CLINICAL_WRITERS,
+    "outcomes:main_measure": CLINICAL_WRITERS,
+    "outcomes:report": CLINICAL_READERS,
+    "outcomes:measurement": CLINICAL_READERS,
+    "outcomes:wording": CLINICAL_READERS,
 }
 
 

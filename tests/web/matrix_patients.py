@@ -1,10 +1,19 @@
-"""Access-matrix rows for the patients app (see test_access.py)."""
+"""Access-matrix rows for the patients app (see test_access.py and test_role_matrix.py)."""
+
+from tests.web.roles import EVERYONE, PATIENT_WRITERS
 
 PATIENT_URLS = {
     "patients:detail": ("/patients/{p}/", False),
     "patients:edit": ("/patients/{p}/edit/", True),
     "patients:episode_create": ("/patients/{p}/episodes/new/", True),
     "patients:episode_edit": ("/patients/{p}/episodes/{e}/edit/", True),
+}
+# GET: the roles that open each page (tests/web/roles.py); the others get a 403.
+ROLE_GET = {
+    "patients:detail": EVERYONE,
+    "patients:edit": PATIENT_WRITERS,
+    "patients:episode_create": PATIENT_WRITERS,
+    "patients:episode_edit": PATIENT_WRITERS,
 }
 API_PATIENT_URLS = {
     "api:get_patient": "/api/patients/{p}",

@@ -95,7 +95,9 @@ def test_a_valid_totp_code_completes_two_factor_and_opens_the_app(world, as_user
     device.throttle_reset()
     code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
     response = client.post("/accounts/two-factor/", {"token": code, "next": "/patients/"})
-    assert response.status_code == 302 and response["Location"] == "/patients/"
+    # Set up: the recovery codes are shown once, then the person continues where they were going.
+    assert response.status_code == 200 and "Save your recovery codes" in response.content.decode()
+    assert 'href="/patients/"' in response.content.decode()
     assert client.get("/patients/").status_code == 200
     device.refresh_from_db()
     assert device.confirmed

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from palpate.audit.models import AuditEvent
 
-BASE = {"name": "Harbor Physical Therapy", "idle_timeout_minutes": "20", "payer_unit_rule": "per_code"}
+BASE = {"name": "Harbor Physical Therapy", "idle_timeout_minutes": "20", "session_max_hours": "12",
+        "payer_unit_rule": "per_code"}
 
 
 def test_only_the_owner_can_open_clinic_settings(world, as_user, client):

@@ -55,9 +55,9 @@ def test_a_letter_without_a_referral_source_goes_to_the_patients_physician(world
     assert "Spinal red flag" in body
 
 
-def test_a_clinical_writer_updates_the_referral_status_and_it_is_audited(world, as_user, fever_referral):
+def test_a_therapist_updates_the_referral_status_and_it_is_audited(world, as_user, fever_referral):
     url = f"/patients/{world.harbor_patient.pk}/evaluations/referrals/{fever_referral.pk}/status/"
-    client = as_user(world.bob)
+    client = as_user(world.dana)
     assert client.get(url).status_code == 200
     response = client.post(url, {"status": "sent", "note": "Faxed to Dr Okafor"})
     assert response.status_code == 302
@@ -142,7 +142,7 @@ def test_the_open_referrals_tag_lists_only_open_ones_most_urgent_first(world, as
                             reason="cauda_equina", urgency="emergency", raised_by=world.alice,
                             raised_on=fever_referral.raised_on, status="closed")
     html = _render("{% load evaluations_tags %}{% open_referrals patient %}",
-                   {"patient": world.harbor_patient, "can": {"clinical_write": True}})
+                   {"patient": world.harbor_patient, "can": {"referral_resolve": True}})
     assert "Suspected deep vein thrombosis" in html and "Fever or infection" in html
     assert "cauda" not in html.lower()
     assert html.index("Suspected deep vein thrombosis") < html.index("Fever or infection")

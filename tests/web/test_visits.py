@@ -118,6 +118,13 @@ def signed_visit(world, *, rows=(), complementary=(), findings=(), day=dt.date(2
     return visit
 
 
+def signed_plan(world) -> PlanOfCare:  # noqa: ANN001
+    """A therapist's signed plan on the episode: what an assistant documents visits under."""
+    return PlanOfCare.objects.create(clinic=world.harbor, patient=world.harbor_patient, episode=world.harbor_episode,
+                                     created_by=world.alice, start_date=dt.date(2026, 11, 1),
+                                     status=RecordStatus.SIGNED, signed_at=timezone.now(), signed_by=world.alice)
+
+
 # -- starting a visit ------------------------------------------------------------------------------
 
 
@@ -168,7 +175,7 @@ def test_a_second_start_click_reopens_todays_draft_instead_of_making_a_duplicate
 
 def test_the_start_page_says_what_will_be_prefilled(world, as_user):
     signed_visit(world, rows=[("petrissage", "lower_back", "", "moderate", 7)])
-    body = as_user(world.bob).get(f"/patients/{world.harbor_patient.pk}/visits/start/{world.harbor_episode.pk}/").content.decode()
+    body = as_user(world.alice).get(f"/patients/{world.harbor_patient.pk}/visits/start/{world.harbor_episode.pk}/").content.decode()
     assert "last visit (2026-11-20)" in body and "Petrissage" in body
 
 
@@ -366,6 +373,7 @@ def test_a_therapist_overrides_a_restriction_with_a_reason_and_it_is_audited(wor
 
 
 def test_an_assistant_cannot_override_a_restriction(world, as_user):
+    signed_plan(world)
     client = as_user(world.bob)
     visit, data = _wound_over_the_planned_row(client, world)
     set_row(data, "t", 0, override_reason="I think it is fine")
@@ -476,29 +484,29 @@ def test_the_second_save_of_a_stale_draft_is_refused_and_keeps_what_was_typed(wo
 
     alice = as_user(world.alice)
     visit = start(alice, world)
-    bob = Client()
-    bob.force_login(world.bob)
+    dana = Client()
+    dana.force_login(world.dana)
     alice_form = read_form(alice.get(note_url(visit)).content.decode())
-    bob_form = read_form(bob.get(note_url(visit)).content.decode())
+    dana_form = read_form(dana.get(note_url(visit)).content.decode())
 
     alice_form["subjective"] = ["Alice: patient reports less stiffness"]
     assert alice.post(note_url(visit), alice_form).status_code == 302
 
-    bob_form["subjective"] = ["Bob: patient slept badly"]
-    bob_form["nprs_before"] = ["7"]
-    response = bob.post(note_url(visit), bob_form)
+    dana_form["subjective"] = ["Dana: patient slept badly"]
+    dana_form["nprs_before"] = ["7"]
+    response = dana.post(note_url(visit), dana_form)
     body = response.content.decode()
     assert response.status_code == 409
     assert "saved by Alice at" in body and "Your text is kept below" in body
-    assert "Bob: patient slept badly" in body and 'value="7"' in body
+    assert "Dana: patient slept badly" in body and 'value="7"' in body
     assert "Alice: patient reports less stiffness" in body  # what the first person saved, to review
     visit.refresh_from_db()
     assert visit.subjective == "Alice: patient reports less stiffness" and visit.nprs_before is None
 
     # Saving again from the re-rendered form (now on the current version) goes through.
-    assert bob.post(note_url(visit), read_form(body)).status_code == 302
+    assert dana.post(note_url(visit), read_form(body)).status_code == 302
     visit.refresh_from_db()
-    assert visit.subjective == "Bob: patient slept badly"
+    assert visit.subjective == "Dana: patient slept badly"
 
 
 # -- signing and addenda -----------------------------------------------------------------------------
@@ -524,7 +532,8 @@ def test_signing_locks_the_note_and_any_later_edit_is_403(world, as_user):
     assert 'class="visit-note"' not in page and "Signed by Alice" in page
 
 
-def test_an_assistant_documents_but_cannot_sign(world, as_user):
+def test_an_assistant_documents_under_a_signed_plan_but_cannot_sign(world, as_user):
+    signed_plan(world)
     client = as_user(world.bob)
     visit = start(client, world)
     assert client.get(f"{note_url(visit)}sign/").status_code == 200
@@ -679,14 +688,14 @@ def test_a_save_racing_another_save_writes_nothing_over_it(world, as_user):
     client = as_user(world.alice)
     visit = start(client, world)
     alice = Actor.of(Membership.objects.get(clinic=world.harbor, user=world.alice))
-    bob = Actor.of(Membership.objects.get(clinic=world.harbor, user=world.bob))
+    dana = Actor.of(Membership.objects.get(clinic=world.harbor, user=world.dana))
     read = Visit.objects.select_related("patient", "episode").get(pk=visit.pk)
     mine = services.check_visit_note(alice, read, NoteInput(subjective="Mine"))
     theirs_visit = Visit.objects.select_related("patient", "episode").get(pk=visit.pk)
-    theirs = services.do_save_visit_note(bob, theirs_visit, services.check_visit_note(
-        bob, theirs_visit, NoteInput(subjective="Theirs")), theirs_visit.version)
+    theirs = services.do_save_visit_note(dana, theirs_visit, services.check_visit_note(
+        dana, theirs_visit, NoteInput(subjective="Theirs")), theirs_visit.version)
     assert theirs.status == "saved"
     outcome = services.do_save_visit_note(alice, read, mine, read.version)
     assert outcome.status == "stale" and outcome.visit.version == read.version + 1
     visit.refresh_from_db()
-    assert visit.subjective == "Theirs" and visit.last_saved_by == world.bob
+    assert visit.subjective == "Theirs" and visit.last_saved_by == world.dana

@@ -1,4 +1,4 @@
-"""Idle-session timeout and clinic-required two-factor sign-in."""
+"""Session limits (idle and absolute) and clinic-required two-factor sign-in."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
 from django.db.models import BooleanField, Exists, Expression, ExpressionWrapper, OuterRef, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
-LAST_SEEN_KEY = "last_seen"
+from palpate.accounts import sessions
+from palpate.accounts.events import record_account_event
+
 # Refresh the timestamp at most this often, so a busy page does not write the session every hit.
 TOUCH_EVERY_SECONDS = 30
+LAST_SEEN_KEY = sessions.LAST_SEEN
 
 EXEMPT_PREFIXES = ("/static/", "/accounts/login/", "/accounts/logout/", "/accounts/two-factor/", "/healthz")
 
@@ -30,25 +32,39 @@ def _redirect(request: HttpRequest, url: str) -> HttpResponse:
     return HttpResponseRedirect(url)
 
 
-class IdleTimeoutMiddleware:
+class SessionLimitsMiddleware:
+    """Ends a session idle for longer than the clinic allows, or older than its absolute limit."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
             actor = getattr(request, "actor", None)
-            minutes = actor.clinic.idle_timeout_minutes if actor else settings.PALPATE_DEFAULT_IDLE_MINUTES
+            minutes, hours = sessions.limits_of(actor.clinic if actor else None)
             now = time.time()
+            started = request.session.get(sessions.SIGNED_IN_AT)
             last = request.session.get(LAST_SEEN_KEY)
-            if last is not None and now - float(last) > minutes * 60:
-                logout(request)
-                messages.info(request, f"You were signed out after {minutes} minutes without activity.")
-                if request.path.startswith("/api/"):
-                    return HttpResponse('{"detail": "Session expired"}', status=401, content_type="application/json")
-                return _redirect(request, f"{settings.LOGIN_URL}?{urlencode({'next': request.get_full_path()})}")
-            if last is None or now - float(last) > TOUCH_EVERY_SECONDS:
+            if started is None:
+                # Made without the sign-in page (or before the limit existed): it counts from now.
+                request.session[sessions.SIGNED_IN_AT] = now
+            elif sessions.seconds_since(started, now) > hours * 3600:
+                return self._end(request, "absolute limit",
+                                 f"You were signed out: sessions end {hours} hours after signing in. Sign in again.")
+            if last is not None and sessions.seconds_since(last, now) > minutes * 60:
+                return self._end(request, "idle", f"You were signed out after {minutes} minutes without activity.")
+            if last is None or sessions.seconds_since(last, now) > TOUCH_EVERY_SECONDS:
                 request.session[LAST_SEEN_KEY] = now
+                sessions.touch(request, now)
         return self.get_response(request)
+
+    def _end(self, request: HttpRequest, reason: str, message: str) -> HttpResponse:
+        record_account_event(request.user, "account.session_ended", request, detail={"reason": reason})
+        sessions.end_this_session(request, reason)
+        messages.info(request, message)
+        if request.path.startswith("/api/"):
+            return HttpResponse('{"detail": "Session expired"}', status=401, content_type="application/json")
+        return _redirect(request, f"{settings.LOGIN_URL}?{urlencode({'next': request.get_full_path()})}")
 
 
 @functools.cache

@@ -35,11 +35,23 @@ log = logging.getLogger("palpate.audit")
 FOLD_BATCH = 500
 
 
+def _without_nul(value: Any) -> Any:
+    # PostgreSQL's jsonb refuses U+0000 (a 500 for whatever typed one, e.g. into a search): it is
+    # kept as U+FFFD, which says a character was there and could not be stored.
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
+
+
 def _jsonable(value: Any) -> Any:
     """Round-trip through Django's encoder so dates and decimals store (and hash) as strings."""
     if value is None:
         return None
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    return _without_nul(json.loads(json.dumps(value, cls=DjangoJSONEncoder)))
 
 
 def _lock_head(clinic_id: int) -> AuditChainHead:

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from palpate.clinics.models import Clinic
+from palpate.clinics.roles import Role
 from palpate.core.errors import InputError
 from palpate.core.policy import (
     apply_overrides,
@@ -16,18 +17,32 @@ from palpate.core.policy import (
     policy_settings,
     setting_bound,
 )
+from palpate.lib.text import require_storable_text
 
 POLICY_PREFIX = "policy_"
 
 
 class ClinicSettingsForm(forms.ModelForm):
+    # Asked only when two-factor sign-in is being turned off: a borrowed or stolen session alone
+    # must not be enough to weaken every member's sign-in.
+    confirm_password = forms.CharField(
+        label="Your password (to turn two-factor sign-in off)", required=False, strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Needed only when you turn off the two-factor requirement.")
+
     class Meta:
         model = Clinic
-        fields = ["name", "idle_timeout_minutes", "require_two_factor", "payer_unit_rule"]
-        labels = {"idle_timeout_minutes": "Sign out after (minutes idle)", "payer_unit_rule": "Timed-code unit rule"}
+        fields = ["name", "address", "phone", "idle_timeout_minutes", "session_max_hours", "require_two_factor",
+                  "payer_unit_rule"]
+        labels = {"idle_timeout_minutes": "Sign out after (minutes idle)", "payer_unit_rule": "Timed-code unit rule",
+                  "session_max_hours": "Sign out after (hours since sign-in)"}
+        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
+        self.requires_two_factor_now = self.instance.require_two_factor
+        require_storable_text(self)
         current = self.instance.policy_overrides or {}
         self.policy_settings = policy_settings()
         for setting in self.policy_settings:
@@ -51,8 +66,17 @@ class ClinicSettingsForm(forms.ModelForm):
     def plain_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.fields if not name.startswith(POLICY_PREFIX)]
 
+    def two_factor_turned_off(self) -> bool:
+        return bool(self.requires_two_factor_now and not self.cleaned_data.get("require_two_factor"))
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if self.requires_two_factor_now and not data.get("require_two_factor"):
+            password = data.get("confirm_password") or ""
+            if not password:
+                self.add_error("confirm_password", "Enter your password to turn off required two-factor sign-in.")
+            elif not self.user.check_password(password):
+                self.add_error("confirm_password", "That is not your password; two-factor sign-in stays required.")
         overrides = {
             name[len(POLICY_PREFIX):]: value for name, value in data.items()
             if name.startswith(POLICY_PREFIX) and value is not None
@@ -81,3 +105,18 @@ class ClinicSettingsForm(forms.ModelForm):
                 self.add_error(field if field in self.fields else None, exc.message)
         self.cleaned_policy = overrides
         return data
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="Email address")
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.THERAPIST)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        require_storable_text(self)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)

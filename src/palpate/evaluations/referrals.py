@@ -34,6 +34,8 @@ def letter_context(patient: Patient, referral: Referral, clinic: Any, today: dt.
         "because": [because_label(code) for code in referral.because or []],
         "addressee": episode.referral_source or "The patient's physician",
         "therapist_name": therapist.display_name(),
+        # The signature: credentials and NPI from the therapist's profile, when they gave them.
+        "therapist_credentials": therapist.credentials, "therapist_npi": therapist.npi,
         "today": today or timezone.localdate(),
         "reason_label": label(referral.reason, "referral_reason"), "urgency_label": label(referral.urgency, "urgency"),
     }

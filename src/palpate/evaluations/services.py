@@ -24,7 +24,7 @@ from django.utils import timezone
 from palpate.audit.diff import changed, snapshot
 from palpate.audit.services import record_event
 from palpate.clinics.actor import Actor
-from palpate.clinics.roles import CLINICAL_WRITE, NOTE_SIGN
+from palpate.clinics.roles import EVALUATION_WRITE, NOTE_SIGN, REFERRAL_RESOLVE
 from palpate.core.billing import assess_evaluation
 from palpate.core.errors import InputError
 from palpate.core.measures import check_rom, percent_of_normal, rom_reference
@@ -62,8 +62,13 @@ def last_signed_evaluation(episode: Any) -> Evaluation | None:
 
 
 def check_can_write(actor: Actor) -> None:
-    if not actor.can(CLINICAL_WRITE):
-        raise PermissionDenied("Your role in this clinic cannot change clinical records.")
+    if not actor.can(EVALUATION_WRITE):
+        raise PermissionDenied("Your role in this clinic cannot write evaluations; a therapist evaluates.")
+
+
+def check_can_resolve_referral(actor: Actor) -> None:
+    if not actor.can(REFERRAL_RESOLVE):
+        raise PermissionDenied("Your role in this clinic cannot change a referral's status; ask the therapist.")
 
 
 def check_can_sign(actor: Actor) -> None:
@@ -293,7 +298,7 @@ def check_referral_status(referral: Referral, status: str) -> None:
 
 def do_update_referral_status(actor: Actor, referral: Referral, status: str, note: str = "",
                               on: dt.date | None = None) -> Referral:
-    check_can_write(actor)
+    check_can_resolve_referral(actor)
     check_referral_status(referral, status)
     with transaction.atomic():
         current = Referral.objects.select_for_update(no_key=True).get(pk=referral.pk, clinic_id=referral.clinic_id)

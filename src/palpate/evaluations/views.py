@@ -25,7 +25,7 @@ from django.views.decorators.http import require_safe
 from palpate.audit.models import AuditEvent
 from palpate.audit.services import record_read
 from palpate.clinics.http import AuthenticatedHttpRequest
-from palpate.clinics.roles import CLINICAL_VIEW, CLINICAL_WRITE, NOTE_SIGN
+from palpate.clinics.roles import CLINICAL_VIEW, EVALUATION_WRITE, NOTE_SIGN, REFERRAL_RESOLVE
 from palpate.core.billing import assess_evaluation
 from palpate.core.errors import InputError
 from palpate.core.measures import rom_reference
@@ -214,7 +214,7 @@ def _saved_message(evaluation: Evaluation) -> str:
     return text
 
 
-@member_required(CLINICAL_WRITE)
+@member_required(EVALUATION_WRITE)
 def evaluation_create(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) -> HttpResponse:
     actor = request.actor
     patient = access_patient(actor, pk)
@@ -231,7 +231,7 @@ def evaluation_create(request: AuthenticatedHttpRequest, pk: int, episode_pk: in
     return _render_form(request, patient, episode, editor, None)
 
 
-@member_required(CLINICAL_WRITE)
+@member_required(EVALUATION_WRITE)
 def evaluation_edit(request: AuthenticatedHttpRequest, pk: int, evaluation_pk: int) -> HttpResponse:
     actor = request.actor
     patient = access_patient(actor, pk)
@@ -245,16 +245,18 @@ def evaluation_edit(request: AuthenticatedHttpRequest, pk: int, evaluation_pk: i
                         screen=evaluation.screen_result or None)
 
 
-@member_required(CLINICAL_WRITE)
+@member_required(EVALUATION_WRITE)
 def evaluation_check(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) -> HttpResponse:
     """The screen on what is typed now, saved nowhere (htmx partial behind "Check safety")."""
     actor = request.actor
     patient = access_patient(actor, pk)
     episode = access_episode(actor, patient, episode_pk)
     data = request.POST if request.method == "POST" else request.GET
-    if request.GET.get("part") == "complexity":
+    if request.GET.get("part") == "complexity":  # the typed components only; nothing of the chart
         assessment, problem = assess_typed_complexity(data)
         return render(request, "evaluations/_complexity.html", {"assessment": assessment, "problem": problem})
+    # The screen reads the patient's episode and latest evaluation: a read of the chart.
+    record_read(actor, "evaluation.check_view", patient_id=patient.pk, obj=episode, ip_address=client_ip(request))
     context: dict[str, Any] = {"patient": patient, "episode": episode, "screen": None, "errors": [],
                                "assessment": None, "checked": True}
     if data:
@@ -270,7 +272,7 @@ def evaluation_check(request: AuthenticatedHttpRequest, pk: int, episode_pk: int
     return render(request, "evaluations/_check.html", context)
 
 
-@member_required(CLINICAL_WRITE)
+@member_required(EVALUATION_WRITE)
 def evaluation_row(request: AuthenticatedHttpRequest, pk: int, kind: str) -> HttpResponse:
     """One blank row of a table (htmx "Add a row"; the body chart pre-fills region and side)."""
     patient = access_patient(request.actor, pk)
@@ -318,9 +320,9 @@ def _evaluation_detail(request: AuthenticatedHttpRequest, patient: Patient, eval
     })
 
 
-@member_required(CLINICAL_WRITE)
+@member_required(EVALUATION_WRITE)
 def evaluation_sign(request: AuthenticatedHttpRequest, pk: int, evaluation_pk: int) -> HttpResponse:
-    """Review, then sign and lock (NOTE_SIGN). Assistants see the review and who may sign."""
+    """Review, then sign and lock (NOTE_SIGN)."""
     actor = request.actor
     patient = access_patient(actor, pk)
     evaluation = _evaluation(patient, evaluation_pk)
@@ -400,7 +402,7 @@ def _referral_pdf(request: AuthenticatedHttpRequest, patient: Patient, referral:
     return pdf_response(pdf, f"referral {patient.family_name} {referral.reason} {referral.raised_on}")
 
 
-@member_required(CLINICAL_WRITE)
+@member_required(REFERRAL_RESOLVE)
 def referral_status(request: AuthenticatedHttpRequest, pk: int, referral_pk: int) -> HttpResponse:
     actor = request.actor
     patient = access_patient(actor, pk)
@@ -419,6 +421,8 @@ def referral_status(request: AuthenticatedHttpRequest, pk: int, referral_pk: int
             if back.startswith(f"/patients/{patient.pk}/") and "//" not in back:
                 return redirect(back)
             return redirect("evaluations:referrals", pk=patient.pk)
+    if request.method != "POST":
+        record_read(actor, "referral.status_view", patient_id=patient.pk, obj=referral, ip_address=client_ip(request))
     labels = dict(ReferralStatus.choices)
     choices = [(str(s), labels[s]) for s in services.SETTABLE_STATUSES]
     return render(request, "evaluations/referral_status.html", {

@@ -106,6 +106,9 @@ def record_measure(request: AuthenticatedHttpRequest, pk: int, episode_pk: int, 
         # Patient-named activities (PSFS) are rated again at follow-up: start from the last ones.
         previous = (OutcomeMeasurement.objects.filter(clinic_id=episode.clinic_id, episode=episode, instrument=instrument)
                     .order_by("-taken_on", "-id").values_list("activities", flat=True).first())
+        if previous and request.method != "POST":  # the patient's own words from an earlier measure
+            record_read(actor, "outcomes.previous_activities_view", patient_id=patient.pk, obj=episode,
+                        ip_address=client_ip(request), detail={"instrument": instrument})
     form = MeasurementForm(request.POST or None, instrument=shown.instrument, episode=episode, visits=visits,
                            previous_activities=list(previous or []), initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -10,6 +10,7 @@ from palpate.core import episodes
 from palpate.core.errors import InputError
 from palpate.core.vocabulary import join_or
 from palpate.lib import vocabulary
+from palpate.lib.text import require_storable_text
 from palpate.patients.models import ICD10CM_VALIDATOR, Episode, Patient
 
 
@@ -27,6 +28,7 @@ class PatientForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.clinic = clinic
         self.fields["record_number"].required = False
+        require_storable_text(self)  # the API feeds this form JSON, which may carry a lone surrogate
 
     def clean_date_of_birth(self) -> dt.date:
         dob = self.cleaned_data["date_of_birth"]
@@ -66,6 +68,7 @@ class EpisodeForm(forms.ModelForm):
         self.fields["condition"].choices = vocabulary.choices("condition", vocabulary.CHOOSE)
         self.fields["body_region"].choices = [vocabulary.CHOOSE, *vocabulary.region_choices()]
         self.fields["icd10_code"].widget.attrs["placeholder"] = "e.g. M54.50"
+        require_storable_text(self)
 
     def clean_icd10_code(self) -> str:
         return str(self.cleaned_data["icd10_code"]).strip().upper()

@@ -26,7 +26,9 @@ FTS_TABLE = "patients_patient_search"
 
 
 def words(query: str) -> list[str]:
-    return [word.lower() for word in query.split()]
+    # A NUL ends an FTS5 string early and PostgreSQL refuses it in a literal (both a 500): no name,
+    # number, phone or email holds one, so it separates words like a space.
+    return [word.lower() for word in query.replace("\x00", " ").split()]
 
 
 def search(patients: PatientQuerySet, query: str) -> PatientQuerySet:

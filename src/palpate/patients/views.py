@@ -65,6 +65,8 @@ def patient_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         services.do_update_patient(actor, form.save(commit=False), before)
         messages.success(request, "Patient details saved.")
         return redirect("patients:detail", pk=patient.pk)
+    if request.method != "POST":  # the form shows the whole record: a read (a save is audited as the change)
+        record_read(actor, "patient.edit_view", patient_id=patient.pk, obj=patient, ip_address=client_ip(request))
     return render(request, "patients/form.html", {"form": form, "patient": patient, "creating": False})
 
 
@@ -91,4 +93,6 @@ def episode_edit(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) ->
         services.do_update_episode(actor, form.save(commit=False), before)
         messages.success(request, "Episode saved.")
         return redirect(reverse("patients:detail", args=[patient.pk]))
+    if request.method != "POST":
+        record_read(actor, "episode.edit_view", patient_id=patient.pk, obj=episode, ip_address=client_ip(request))
     return render(request, "patients/episode_form.html", {"form": form, "patient": patient, "episode": episode, "creating": False})

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from palpate.audit.services import record_event
 from palpate.clinics.actor import Actor
-from palpate.clinics.roles import CLINICAL_WRITE, NOTE_SIGN, SAFETY_OVERRIDE
+from palpate.clinics.roles import NOTE_SIGN, PLAN_WRITE, SAFETY_OVERRIDE
 from palpate.core import safety
 from palpate.core.billing import billing_code
 from palpate.core.errors import InputError
@@ -220,8 +220,8 @@ class SafetyRefused(PermissionDenied):
 
 
 def check_can_write(actor: Actor) -> None:
-    if not actor.can(CLINICAL_WRITE):
-        raise PermissionDenied("Your role in this clinic cannot change plans of care.")
+    if not actor.can(PLAN_WRITE):
+        raise PermissionDenied("Your role in this clinic cannot change plans of care; a therapist plans.")
 
 
 def check_editable_plan(plan: PlanOfCare) -> None:

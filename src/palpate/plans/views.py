@@ -17,7 +17,7 @@ from django.views.decorators.http import require_safe
 
 from palpate.audit.services import record_read
 from palpate.clinics.http import AuthenticatedHttpRequest
-from palpate.clinics.roles import CLINICAL_VIEW, CLINICAL_WRITE
+from palpate.clinics.roles import CLINICAL_VIEW, PLAN_WRITE
 from palpate.core.errors import InputError
 from palpate.lib.decorators import client_ip, member_required
 from palpate.lib.pdf import pdf_response, render_pdf
@@ -37,7 +37,7 @@ def _plan(patient: Patient, plan_pk: int) -> PlanOfCare:
         raise Http404("No such plan of care") from None
 
 
-@member_required(CLINICAL_WRITE)
+@member_required(PLAN_WRITE)
 def plan_create(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) -> HttpResponse:
     """The engine's suggestions for the episode; starting the plan saves them as a draft to edit."""
     actor = request.actor
@@ -57,6 +57,8 @@ def plan_create(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) -> 
                                   "remove each one, add goals, then save.")
         return redirect("plans:edit", pk=patient.pk, plan_pk=plan.pk)
     output = suggestions.screen_result if suggestions else {}
+    # The page shows the evaluation's findings and the screen of them: a read of the chart.
+    record_read(actor, "plan.create_view", patient_id=patient.pk, obj=episode, ip_address=client_ip(request))
     return render(request, "plans/create.html", {
         "patient": patient, "episode": episode, "draft": draft, "error": error, "discharged": discharged,
         "screen": output, "evaluation": suggestions.evaluation if suggestions else None,
@@ -79,7 +81,7 @@ def _plan_detail(request: AuthenticatedHttpRequest, patient: Patient, plan: Plan
     })
 
 
-@member_required(CLINICAL_WRITE)
+@member_required(PLAN_WRITE)
 def plan_edit(request: AuthenticatedHttpRequest, pk: int, plan_pk: int) -> HttpResponse:
     """The draft editor. Row buttons re-render what was typed; Save validates, checks safety, saves."""
     actor = request.actor
@@ -118,7 +120,8 @@ def plan_edit(request: AuthenticatedHttpRequest, pk: int, plan_pk: int) -> HttpR
                **documents.edit_context(plan, actor)}
     if request.htmx and operation is not None:
         return render(request, "plans/edit.html#plan-form", context)
-    return render(request, "plans/edit.html", context)
+    # Someone saved first: 409 Conflict, as evaluations and visit notes answer (what was typed is kept).
+    return render(request, "plans/edit.html", context, status=409 if stale else 200)
 
 
 def _refuse_locked(request: AuthenticatedHttpRequest, patient: Patient, plan: PlanOfCare, editor: PlanEditor) -> HttpResponse:
@@ -130,9 +133,9 @@ def _refuse_locked(request: AuthenticatedHttpRequest, patient: Patient, plan: Pl
         **documents.edit_context(plan, editor.actor)}, status=403)
 
 
-@member_required(CLINICAL_WRITE)
+@member_required(PLAN_WRITE)
 def plan_sign(request: AuthenticatedHttpRequest, pk: int, plan_pk: int) -> HttpResponse:
-    """Review and sign. Anyone who writes clinical notes may review; only a therapist signs."""
+    """Review and sign: the therapists who plan (PLAN_WRITE) review; signing needs NOTE_SIGN."""
     actor = request.actor
     patient = access_patient(actor, pk, write=True)
     plan = _plan(patient, plan_pk)

@@ -8,8 +8,8 @@ from palpate.clinics.http import AuthenticatedHttpRequest
 from palpate.clinics.roles import PATIENT_VIEW
 from palpate.lib.decorators import client_ip, member_required
 from palpate.patients.access import patients_for
-from palpate.scheduling.today import day_board
 from palpate.portal.today import open_flags
+from palpate.scheduling.today import day_board
 from palpate.today.board import LOOKAHEAD_DAYS, board_patient_ids, build_today
 
 

@@ -38,7 +38,7 @@ from django.utils import timezone
 from palpate.audit.diff import changed, snapshot
 from palpate.audit.services import record_event
 from palpate.clinics.actor import Actor
-from palpate.clinics.roles import CLINICAL_WRITE, NOTE_SIGN, SAFETY_OVERRIDE
+from palpate.clinics.roles import CLINICAL_WRITE, NOTE_SIGN, SAFETY_OVERRIDE, VISIT_WITHOUT_SIGNED_PLAN
 from palpate.core import safety
 from palpate.core.billing import bill_visit
 from palpate.core.errors import InputError
@@ -70,6 +70,31 @@ def check_can_write(actor: Actor) -> None:
 def check_can_sign(actor: Actor) -> None:
     if not actor.can(NOTE_SIGN):
         raise PermissionDenied("Your role in this clinic cannot sign notes; ask the supervising therapist.")
+
+
+_NOT_READ = object()
+
+
+def why_not_documentable(actor: Actor, episode: Episode, plan: Any = _NOT_READ) -> str:
+    """Why ``actor`` may not document a visit on ``episode`` ('' when they may).
+
+    An assistant treats under a therapist's signed plan of care: without one on the episode there
+    is nothing to document under. ``plan`` is ``current_plan(episode)`` when the caller has it.
+    """
+    if actor.can(VISIT_WITHOUT_SIGNED_PLAN):
+        return ""
+    if plan is _NOT_READ:
+        plan = current_plan(episode)
+    if plan is None or not plan.is_signed:
+        return ("This episode has no signed plan of care yet: an assistant documents visits under a therapist's "
+                "signed plan. Ask the therapist to sign the plan first.")
+    return ""
+
+
+def check_can_document(actor: Actor, episode: Episode, plan: Any = _NOT_READ) -> None:
+    check_can_write(actor)
+    if reason := why_not_documentable(actor, episode, plan):
+        raise PermissionDenied(reason)
 
 
 # -- reading what a visit builds on -------------------------------------------------------------
@@ -125,7 +150,7 @@ def prefill(episode: Episode, plan: Any | None) -> Prefill:
             treatments=treatments,
             complementary=[Complementary(str(c["therapy"]), 0) for c in plan.complementary or []
                            if c.get("therapy") in therapies],
-            source=f"plan of care ({plan.start_date:%Y-%m-%d})" if plan.start_date else "draft plan of care",
+            source=f"plan of care ({plan.start_date:%Y-%m-%d})" if plan.start_date else "draft plan of care (not signed)",
             carried=[t.stored() for t in treatments])
     return Prefill()
 
@@ -394,6 +419,7 @@ def check_visit_note(actor: Actor, visit: Visit, note: NoteInput, *, now: dt.dat
     override keeps it) a save leaves the rows as stored, so the billing is of the stored rows.
     """
     episode = visit.episode
+    check_can_document(actor, episode)
     when = now or timezone.now()
     # Putting a row back is a clinical decision like an override: therapists only (the page offers
     # the control to them alone; anyone else's is not applied).
@@ -551,7 +577,7 @@ def do_start_visit(actor: Actor, patient: Patient, episode: Episode,
     A second click (or a second tab) on "Start visit" opens the therapist's existing draft of today
     instead of creating a duplicate note.
     """
-    check_can_write(actor)
+    check_can_document(actor, episode)
     today = today or timezone.localdate()
     with transaction.atomic():
         existing = (Visit.objects.select_for_update(no_key=True)

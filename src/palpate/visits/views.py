@@ -168,7 +168,8 @@ def _context(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit, 
         "carried": carried_panel(visit, forms, actor.clinic, page.response),
         "saved_rows": saved, "screen": page.screen, "billing": page.billing,
         "chart_rows": [t.stored() for t in treatments],
-        "editable": not visit.is_signed and actor.can(CLINICAL_WRITE),
+        "editable": not visit.is_signed and actor.can(CLINICAL_WRITE)
+                    and not services.why_not_documentable(actor, visit.episode),
         "can_sign": actor.can(NOTE_SIGN), "can_override": actor.can(SAFETY_OVERRIDE),
         "min_reason": OVERRIDE_REASON_MIN_CHARS, "pressure_help": pressure_help(), **extra,
     }
@@ -207,6 +208,7 @@ def start_visit(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) -> 
             messages.info(request, "You already have a draft note for this episode today; here it is.")
         return redirect(_note_url(visit))
     plan = services.current_plan(episode)
+    services.check_can_document(actor, episode, plan)
     filled = services.prefill(episode, plan)
     # The page shows the last visit's rows and findings: a read of the chart.
     record_read(actor, "visit.start_view", patient_id=patient.pk, obj=episode, ip_address=client_ip(request))

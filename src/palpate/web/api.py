@@ -1,12 +1,17 @@
 """The JSON API root: session or API-token authentication, one router per app, documented errors.
 
-OpenAPI schema at /api/openapi.json, interactive docs at /api/docs.
+OpenAPI schema at /api/openapi.json, interactive docs at /api/docs: both for signed-in staff only.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.security import SessionAuth
 
@@ -46,9 +51,26 @@ class PalpateAPI(NinjaAPI):
         return schema
 
 
+def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The schema and the docs are for signed-in clinic staff (two-factor passed: the middleware)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            if request.path.endswith(".json"):
+                return JsonResponse({"detail": "Not signed in"}, status=401)
+            return redirect_to_login(request.get_full_path())
+        if getattr(request, "actor", None) is None:
+            raise PermissionDenied("Your account is not a member of any clinic.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 # A bearer token (palpate.interop) or the signed-in session; a request with a bad token is refused,
 # never let through on the session.
-api = PalpateAPI(title="Palpate API", version="1", auth=[ApiTokenAuth(), ClinicMemberAuth()], urls_namespace="api")
+api = PalpateAPI(title="Palpate API", version="1", auth=[ApiTokenAuth(), ClinicMemberAuth()], urls_namespace="api",
+                 docs_decorator=staff_only)
 
 
 @api.exception_handler(Http404)

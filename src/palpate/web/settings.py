@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    # django-ninja's templates and static files: the API docs' Swagger UI is served by Palpate, not a CDN.
+    "ninja",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
@@ -126,12 +128,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Answers to a signed-in person carry patient data: never cached (after authentication, to know).
+    "palpate.web.middleware.NoStoreMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "palpate.clinics.middleware.ActiveClinicMiddleware",
-    "palpate.accounts.middleware.IdleTimeoutMiddleware",
+    # Sees the 403s and 404s of patient URLs below it, with the member's clinic known.
+    "palpate.patients.middleware.DeniedPatientAccessMiddleware",
+    "palpate.accounts.middleware.SessionLimitsMiddleware",
     "palpate.accounts.middleware.RequireTwoFactorMiddleware",
     # Axes last, as its documentation asks, so it sees the final authentication result.
     "axes.middleware.AxesMiddleware",
@@ -217,13 +223,30 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
-# Lockout after repeated failures (django-axes): per username and IP, cooled off after a while.
-AXES_FAILURE_LIMIT = int(os.environ.get("PALPATE_LOGIN_FAILURE_LIMIT", "5"))
+# Lockout after repeated failures (django-axes, palpate.accounts.lockout): an account after
+# PALPATE_LOGIN_FAILURE_LIMIT failures from any addresses, an address after
+# PALPATE_LOGIN_FAILURE_LIMIT_PER_ADDRESS failures for any accounts; both cool off after a while.
+AXES_FAILURE_LIMIT = _env_int("PALPATE_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+PALPATE_LOGIN_FAILURE_LIMIT_PER_ADDRESS = _env_int("PALPATE_LOGIN_FAILURE_LIMIT_PER_ADDRESS", 20, minimum=1)
 AXES_COOLOFF_TIME = float(os.environ.get("PALPATE_LOGIN_COOLOFF_HOURS", "0.5"))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "palpate.accounts.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "palpate.lib.decorators.client_ip"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+
+# The client's address (audit trail, lockout): REMOTE_ADDR, unless Palpate runs behind a reverse
+# proxy that sets a header with it. PALPATE_CLIENT_IP_HEADER names that header (X-Forwarded-For,
+# X-Real-IP); only then is it read, and of X-Forwarded-For only the entry the outermost of
+# PALPATE_TRUSTED_PROXIES proxies added (palpate.lib.decorators.client_ip).
+PALPATE_CLIENT_IP_HEADER = os.environ.get("PALPATE_CLIENT_IP_HEADER", "").strip()
+PALPATE_CLIENT_IP_META = ("HTTP_" + PALPATE_CLIENT_IP_HEADER.upper().replace("-", "_")) if PALPATE_CLIENT_IP_HEADER else ""
+PALPATE_TRUSTED_PROXIES = _env_int("PALPATE_TRUSTED_PROXIES", 1, minimum=1)
+
+# Password reset links work once and for this long; invitations to join a clinic for this long.
+PASSWORD_RESET_TIMEOUT = _env_int("PALPATE_PASSWORD_RESET_MINUTES", 60, minimum=5) * 60
+PALPATE_INVITATION_HOURS = _env_int("PALPATE_INVITATION_HOURS", 72, minimum=1)
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -233,7 +256,13 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = _env_bool("PALPATE_SECURE_COOKIES", not DEBUG and _env_bool("PALPATE_HTTPS"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SESSION_COOKIE_AGE = 12 * 60 * 60
+# A session ends at the clinic's absolute limit (Clinic.session_max_hours, at most this) whatever
+# the cookie says (palpate.accounts.sessions); the cookie ends with the browser unless the person
+# chose "keep me signed in on this device".
+PALPATE_DEFAULT_SESSION_HOURS = 12
+PALPATE_MAX_SESSION_HOURS = 24
+SESSION_COOKIE_AGE = PALPATE_MAX_SESSION_HOURS * 60 * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -266,6 +295,13 @@ USE_TZ = True
 # clinic without a mail server can read them there; set PALPATE_EMAIL_HOST (and the rest) to
 # send through an SMTP server, or PALPATE_EMAIL_BACKEND to any Django backend.
 EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+if not os.environ.get("PALPATE_EMAIL_BACKEND") and not os.environ.get("PALPATE_EMAIL_HOST"):
+    # The messages hold invitation and password links: as private as the rest of the data directory.
+    Path(EMAIL_FILE_PATH).mkdir(exist_ok=True, mode=0o700)
+    try:
+        os.chmod(EMAIL_FILE_PATH, 0o700)
+    except PermissionError:
+        pass
 if os.environ.get("PALPATE_EMAIL_BACKEND"):
     EMAIL_BACKEND = os.environ["PALPATE_EMAIL_BACKEND"]
 elif os.environ.get("PALPATE_EMAIL_HOST"):

@@ -67,6 +67,13 @@ def _parse(text_or_mapping: str | Mapping[Any, Any]) -> Mapping[Any, Any]:
             data = yaml.safe_load(text_or_mapping)  # JSON is YAML too
         except yaml.YAMLError as exc:
             raise InputError("malformed_file", f"the wording file is not valid YAML or JSON: {exc}") from exc
+        except ValueError as exc:
+            # YAML reads an unquoted 2026-02-30 as a date and fails on it outside its own errors.
+            raise InputError("malformed_file", f"the wording file has a value YAML reads as a date or time that "
+                             f"cannot exist ({exc}); put quotes around text that looks like a date") from exc
+        except RecursionError as exc:
+            raise InputError("malformed_file", "the wording file is nested too deeply to be a questionnaire's "
+                             "wording") from exc
     else:
         data = text_or_mapping
     if not isinstance(data, Mapping):
