@@ -120,7 +120,10 @@ def test_the_next_note_takes_the_reported_soreness_and_lowers_the_carried_rows(p
     assert draft.subjective.startswith(f"Reported by the patient on {timezone.localdate():%Y-%m-%d}")
     assert "WARNING SIGN reported: Calf pain or swelling (left leg)" in draft.subjective
     assert [(r.technique, r.pressure) for r in draft.treatments.all()] == [("petrissage", "light")]
-    assert "moderate to light, one level lower" in draft.subjective
+    # Lowered by the core's one dose rule (visits.carry), shown and kept on the row like a typed soreness.
+    [change] = draft.carried_forward["changes"]
+    assert (change["action"], change["from_pressure"], change["to_pressure"]) == ("lowered", "moderate", "light")
+    assert "moderate to light" in change["reason"] and "soreness 6/10" in change["reason"]
     page = alice.get(response["Location"]).content.decode()
     assert "Reported by the patient on" in page
     # The engine's screen of the new note already used the reported soreness.

@@ -128,11 +128,11 @@ def test_a_room_cannot_hold_two_appointments_at_once(sched):
     from palpate.scheduling.models import Room
 
     room = Room.objects.create(clinic=sched.world.harbor, name="Room 1")
-    dana = User.objects.create_user("dana", password="x" * 12)
-    Membership.objects.create(clinic=sched.world.harbor, user=dana, role="therapist")
+    second = User.objects.create_user("second-therapist", password="x" * 12)
+    Membership.objects.create(clinic=sched.world.harbor, user=second, role="therapist")
     services.do_book(sched.fran, sched.booking(at("2027-03-02", "10:00"), room_id=room.pk), now=NOW)
     other = sched.booking(at("2027-03-02", "10:00"), room_id=room.pk)
-    other.therapist_id = dana.pk
+    other.therapist_id = second.pk
     with pytest.raises(services.RoomTaken) as refused:
         services.do_book(sched.fran, other, now=NOW)
     assert refused.value.next_free.starts_at == at("2027-03-02", "10:45")

@@ -33,7 +33,7 @@ from palpate.plans.models import PlanOfCare
 from palpate.visits.models import TreatmentRow, Visit
 from tests.web.test_plans import LONG_GOAL, item_rows, plan_url, save, start_plan
 from tests.web.test_safety_charts import evaluate
-from tests.web.test_visits import note_url, read_form, row_keys, set_row, signed_visit, start
+from tests.web.test_visits import note_url, read_form, row_keys, set_row, signed_plan, signed_visit, start
 
 REASON = "Tolerated moderate effleurage for years; INR stable"
 
@@ -561,11 +561,12 @@ def test_a_visit_starts_under_a_draft_plan_whose_start_date_is_not_set_yet(world
     plan = start_plan(client, world)
     assert plan.start_date is None and not plan.is_signed
     visit = start(client, world)
-    assert visit.plan_id == plan.pk and visit.carried_forward["source"] == "draft plan of care"
+    assert visit.plan_id == plan.pk and visit.carried_forward["source"] == "draft plan of care (not signed)"
     assert [t.technique for t in visit.treatments.all()] == [i["technique"] for i in plan.items]
 
 
 def test_an_assistant_cannot_put_a_row_back(world, as_user):
+    signed_plan(world)  # an assistant documents only under a therapist's signed plan
     visit, data = carried_visit(as_user(world.alice), world)
     data.update({"soreness_since_last": ["8"]})
     as_user(world.alice).post(note_url(visit), data)
