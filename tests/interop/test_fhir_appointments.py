@@ -403,6 +403,24 @@ def test_delete_cancels_with_the_reason_asked_for_and_twice_is_once(world, day, 
     assert AuditEvent.objects.filter(action="fhir.delete", patient_id=world.harbor_patient.pk).count() == 2
 
 
+@pytest.mark.parametrize("coding, status", [
+    (None, AppointmentStatus.LATE_CANCELLED),
+    ({"code": "pat-fb"}, AppointmentStatus.LATE_CANCELLED),
+    ({"code": "oth-err"}, AppointmentStatus.CANCELLED),
+])
+def test_a_put_inside_the_window_is_late_unless_the_reason_says_the_clinic_cancelled(world, writer, coding, status):
+    appointment = on_the_books(world, timezone.now() + dt.timedelta(hours=3))
+    reason = {"text": "Cancelled"}
+    if coding:
+        reason["coding"] = [{"system": "http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason",
+                             **coding}]
+    resource = {**body(writer.get(f"Appointment/{appointment.pk}")), "status": "cancelled",
+                "cancelationReason": reason}
+    assert put(writer, f"Appointment/{appointment.pk}", resource).status_code == 200
+    appointment.refresh_from_db()
+    assert appointment.status == status
+
+
 def test_a_cancellation_inside_the_clinics_window_is_late_and_says_so(world, writer):
     appointment = on_the_books(world, timezone.now() + dt.timedelta(hours=2))
     assert writer.delete(f"Appointment/{appointment.pk}?reason=Overslept").status_code == 204

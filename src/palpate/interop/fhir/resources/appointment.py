@@ -67,6 +67,12 @@ STATUS_SEARCH = {code: Q(status__in=[s for s, c in STATUS_OUT.items() if c == co
 # What a client may set the status to; checked-in and fulfilled follow the visit note in Palpate.
 STATUS_CHANGES = ("arrived", "cancelled", "noshow")
 LATE = "Late cancellation"
+# Who cancelled, read (never written) from a client's cancelationReason: HL7's example code system
+# (https://terminology.hl7.org/CodeSystem-appointment-cancellation-reason.html) files the patient's
+# reasons under "pat" and "pat-..."; any other code of it (maintenance, medication, other...) is
+# the clinic's side, so not a late cancellation. Without a coding the patient cancelled, as in
+# Palpate's JSON API.
+CANCELLATION_REASONS = "http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason"
 
 # Refusals that say the request itself is not a booking Palpate can read (422); every other refusal
 # is the schedule as it is now saying no (409).
@@ -294,6 +300,12 @@ def _reason(body: Resource, *elements: str) -> str:
     return ""
 
 
+def _by_patient(body: Resource) -> bool:
+    codes = [str(c.get("code") or "") for c in (body.get("cancelationReason") or {}).get("coding") or []
+             if c.get("system") == CANCELLATION_REASONS]
+    return not codes or any(code == "pat" or code.startswith("pat-") for code in codes)
+
+
 def create_appointment(ctx: Context, body: Resource) -> Resource:
     from palpate.interop.fhir.writes import check_structure
 
@@ -334,7 +346,8 @@ def update_appointment(ctx: Context, resource_id: str, body: Resource) -> Resour
     kind = _kind(body, appointment.kind)
     start, minutes = _times(ctx, body, kind, appointment.minutes)
     therapist_id = _therapist(body, appointment.therapist_id)
-    moved = (start != appointment.starts_at or minutes != appointment.minutes
+    # Compared as exported (to the millisecond), so a body read back unchanged is unchanged.
+    moved = (instant(start) != instant(appointment.starts_at) or minutes != appointment.minutes
              or therapist_id != appointment.therapist_id or kind != appointment.kind)
     changed = status != STATUS_OUT.get(appointment.status)
     if moved and changed:
@@ -355,7 +368,8 @@ def update_appointment(ctx: Context, resource_id: str, body: Resource) -> Resour
         elif status == "arrived":
             services.do_check_in(ctx.actor, appointment)
         elif status == "cancelled":
-            services.do_cancel(ctx.actor, appointment, _reason(body, "cancelationReason", "comment"))
+            services.do_cancel(ctx.actor, appointment, _reason(body, "cancelationReason", "comment"),
+                               by_patient=_by_patient(body))
         else:  # noshow
             services.do_no_show(ctx.actor, appointment, _reason(body, "comment", "cancelationReason"))
     except services.SchedulingRefused as refused:
