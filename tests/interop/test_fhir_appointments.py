@@ -548,3 +548,24 @@ def test_parallel_creates_of_one_slot_through_the_fhir_api_give_exactly_one(worl
             offered = [e["valuePeriod"]["start"] for i in outcome["issue"] for e in i.get("extension", [])]
             assert offered == [utc(start + dt.timedelta(minutes=45))]
     assert Appointment.objects.filter(therapist=world.alice, starts_at=start).count() == 1
+
+
+def test_a_search_page_reads_a_fixed_number_of_queries(world, writer, django_assert_max_num_queries):
+    start = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(days=2)
+    for n in range(60):
+        on_the_books(world, start + dt.timedelta(hours=n))
+
+    def queries(count: int) -> int:
+        from django.db import connection as default
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(default) as captured:
+            response = writer.get("Appointment", patient=world.harbor_patient.pk, _count=count,
+                                  _include="Appointment:practitioner")
+        assert response.status_code == 200 and len(body(response)["entry"]) == count + 1  # the page and Alice
+        return len(captured)
+
+    queries(5)  # the first use of a token writes its "last used"
+    assert queries(5) == queries(50)
+    with django_assert_max_num_queries(16):
+        writer.get("Appointment", _count=50)
