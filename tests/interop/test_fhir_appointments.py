@@ -286,7 +286,9 @@ def test_each_refusal_of_the_calendar_is_refused_here_with_its_reason(world, day
     assert response.status_code == 409, response.content
     assert refusal_code(response) == code
     assert issues(response)[0]["code"] == "business-rule"
-    if case != "authorisation":  # an expired authorisation has no time left to offer
+    if case == "authorisation":
+        assert "book it in Palpate's calendar" in issues(response)[-1]["diagnostics"]
+    else:
         assert next_free(response)["start"] > utc(timezone.now())
     assert not Appointment.objects.exists()
 

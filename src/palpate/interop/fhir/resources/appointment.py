@@ -157,6 +157,11 @@ def _refused(ctx: Context, error: services.SchedulingRefused) -> FhirError:
             "extension": [{"url": extension_url("next-free-slot"),
                            "valuePeriod": {"start": instant(slot.starts_at), "end": instant(slot.ends_at)}}],
         })
+    if isinstance(error, services.OverAuthorization):
+        # The calendar lets a person confirm that the payer agreed; a system cannot, so it is said where.
+        issues.append({"severity": "information", "code": "informational",
+                       "diagnostics": "Booking past the payer's authorisation needs a person to confirm that the payer "
+                                      "agreed: book it in Palpate's calendar."})
     details = {"coding": [palpate_coding("scheduling-refusal", error.code)], "text": error.message}
     return FhirError(status, issue_type, error.message, issues=issues, details=details)
 
