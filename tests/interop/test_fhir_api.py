@@ -253,7 +253,7 @@ def test_the_published_structure_definitions_are_the_ones_the_server_serves(alic
 
     folder = Path(__file__).resolve().parents[2] / "docs" / "fhir"
     served = body(alice_api.get("StructureDefinition"))["entry"]
-    assert len(served) == 4
+    assert len(served) == 5
     for entry in served:
         definition = entry["resource"]
         published = json.loads((folder / f"StructureDefinition-{definition['id']}.json").read_text())
@@ -291,7 +291,7 @@ def test_a_new_resource_type_plugs_in_with_one_class_reads_writes_and_conflicts_
             booked[resource_id] = {**body, "id": resource_id}
             return booked[resource_id]
 
-        def delete(self, ctx, resource_id):  # noqa: ANN001, ANN201
+        def delete(self, ctx, resource_id, params):  # noqa: ANN001, ANN201
             booked.pop(resource_id, None)
 
     registry.register(Slot)

@@ -90,7 +90,8 @@ def test_it_serves_every_kind_of_record_of_the_demo_history(served_resources):
     counts = {name: len(found) for name, found in served_resources.items()}
     for name in ("Patient", "EpisodeOfCare", "Condition", "Encounter", "Procedure", "Observation",
                  "QuestionnaireResponse", "CarePlan", "Goal", "ServiceRequest", "DocumentReference", "Provenance",
-                 "Practitioner", "PractitionerRole", "Organization", "Questionnaire", "StructureDefinition", "Group"):
+                 "Practitioner", "PractitionerRole", "Organization", "Questionnaire", "StructureDefinition", "Group",
+                 "Appointment"):
         assert counts[name] > 0, f"no {name} in the demo's answer: {counts}"
 
 

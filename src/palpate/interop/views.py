@@ -34,7 +34,7 @@ from palpate.interop.fhir.search import (
     raise_unknown,
     strict_handling,
 )
-from palpate.interop.fhir.writes import WRITABLE, create_resources, transaction_entries
+from palpate.interop.fhir.writes import create_resources, transaction_entries
 from palpate.interop.forms import TokenForm
 from palpate.interop.http import fhir_response, fhir_view, json_body
 from palpate.interop.models import ExportStatus
@@ -109,8 +109,9 @@ def type_level(request: HttpRequest, ctx: Context, type_name: str) -> HttpRespon
     rt = resource_type(type_name)
     if request.method == "POST":
         if "create" not in rt.interactions:
+            creatable = [name for name, kind in REGISTRY.items() if "create" in kind.interactions]
             raise FhirError(405, "not-supported", f"{type_name} resources cannot be created through the API"
-                                                  f" (only {', '.join(WRITABLE)}).")
+                                                  f" (only {', '.join(creatable)}).")
         created = rt.create(ctx, json_body(request))  # type: ignore[attr-defined]
         response = fhir_response(created, 201, {"Location": ctx.url(f"{type_name}/{created['id']}")})
         response.audit_action = "fhir.create"  # type: ignore[attr-defined]
@@ -145,8 +146,9 @@ def instance(request: HttpRequest, ctx: Context, type_name: str, resource_id: st
         response.audit_action = "fhir.update"  # type: ignore[attr-defined]
         return response
     if request.method == "DELETE":
-        # A type that declares "delete" implements delete(ctx, id) (for Appointment: cancel it).
-        rt.delete(ctx, resource_id)  # type: ignore[attr-defined]
+        # A type that declares "delete" implements delete(ctx, id, query parameters) (Appointment: cancel it,
+        # ?reason=... saying why).
+        rt.delete(ctx, resource_id, request.GET)  # type: ignore[attr-defined]
         response = HttpResponse(status=204)
         response.audit_action = "fhir.delete"  # type: ignore[attr-defined]
         return response

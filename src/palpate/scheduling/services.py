@@ -1,6 +1,6 @@
 """Every write to the schedule: ``check_*`` validates, ``do_*`` changes, audits and queues side effects.
 
-The web pages, the JSON API and (later) the FHIR API all end here: book, move, cancel, check in,
+The web pages, the JSON API and the FHIR API (interop, Appointment) all end here: book, move, cancel, check in,
 record a no-show, start the visit, complete. A refusal is a typed exception
 (:class:`SchedulingRefused` and its subclasses) that says what is wrong in words, carries a stable
 ``code`` and, where a time was the problem, the next free slot.

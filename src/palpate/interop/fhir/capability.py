@@ -48,7 +48,8 @@ def capability_statement(base: str, software_version: str) -> dict[str, Any]:
         "publisher": "Palpate",
         "description": "The clinic's record as FHIR R4: patients, episodes and diagnoses, evaluations and visits, "
                        "each soft-tissue treatment row, measurements and outcome scores, plans of care, referrals, "
-                       "signed documents and signatures. JSON only.",
+                       "signed documents and signatures, and the schedule (appointments, booked and changed through "
+                       "the same checks as the calendar). JSON only.",
         "kind": "instance",
         "software": {"name": "Palpate", "version": software_version},
         "implementation": {"description": "This Palpate server", "url": base},

@@ -9,7 +9,8 @@ class FhirError(Exception):
     """``status`` HTTP status; ``code`` the OperationOutcome issue type (http://hl7.org/fhir/issue-type)."""
 
     def __init__(self, status: int, code: str, diagnostics: str, expression: list[str] | None = None,
-                 headers: dict[str, str] | None = None, issues: list[dict[str, Any]] | None = None) -> None:
+                 headers: dict[str, str] | None = None, issues: list[dict[str, Any]] | None = None,
+                 details: dict[str, Any] | None = None) -> None:
         super().__init__(diagnostics)
         self.status = status
         self.code = code
@@ -17,9 +18,12 @@ class FhirError(Exception):
         self.expression = expression or []
         self.headers = headers or {}
         self.extra_issues = issues or []
+        self.details = details  # a CodeableConcept for the issue (e.g. a scheduling refusal's stable code)
 
     def outcome(self) -> dict[str, Any]:
         issue: dict[str, Any] = {"severity": "error", "code": self.code, "diagnostics": self.diagnostics}
+        if self.details:
+            issue["details"] = self.details
         if self.expression:
             issue["expression"] = self.expression
         return operation_outcome([issue, *self.extra_issues])

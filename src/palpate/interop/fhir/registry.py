@@ -37,14 +37,14 @@ from palpate.interop.fhir.search import (
 Resource = dict[str, Any]
 SortKey = tuple[Any, ...]
 
-# Resource type modules, in the order the CapabilityStatement lists them. Appointment plugs in
-# here (palpate.interop.fhir.resources.appointment) once scheduling is merged.
+# Resource type modules, in the order the CapabilityStatement lists them.
 BUILTIN = (
     "palpate.interop.fhir.resources.base",
     "palpate.interop.fhir.resources.clinical",
     "palpate.interop.fhir.resources.observations",
     "palpate.interop.fhir.resources.questionnaires",
     "palpate.interop.fhir.resources.care",
+    "palpate.interop.fhir.resources.appointment",
     "palpate.interop.fhir.resources.documents",
     "palpate.interop.fhir.resources.conformance",
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q, QuerySet
 
 from palpate.clinics.roles import CLINICAL_VIEW, PATIENT_VIEW
@@ -223,14 +224,22 @@ def evaluation_encounter(ctx: Context, evaluation: Evaluation) -> Resource:
 
 
 def visit_encounter(ctx: Context, visit: Visit) -> Resource:
-    return _encounter(ctx, visit, "visit", visit.visit_date, "Treatment visit", None)
+    resource = _encounter(ctx, visit, "visit", visit.visit_date, "Treatment visit", None)
+    try:
+        appointment_id = visit.appointment.pk  # the scheduling app's link (a note started from an appointment)
+    except ObjectDoesNotExist:
+        appointment_id = None
+    if appointment_id is not None:
+        resource["appointment"] = [reference("Appointment", appointment_id)]
+    return resource
 
 
 def encounter_sources() -> list[Source]:
     return [
         Source("evaluation", lambda ctx: Evaluation.objects.filter(clinic_id=ctx.clinic_id).select_related("therapist"),
                evaluation_encounter, date="performed_on", order=("-performed_on", "-pk"), rank=0),
-        Source("visit", lambda ctx: Visit.objects.filter(clinic_id=ctx.clinic_id).select_related("therapist"),
+        Source("visit", lambda ctx: Visit.objects.filter(clinic_id=ctx.clinic_id).select_related("therapist",
+                                                                                                "appointment"),
                visit_encounter, date="visit_date", order=("-visit_date", "-pk"), rank=1),
     ]
 

@@ -68,6 +68,11 @@ DEFINITIONS: dict[str, Resource] = {d["id"]: d for d in (
         "Who pays for the episode of care: medicare, medicaid, commercial, workers_comp, auto or self_pay "
         "(https://palpate.org/fhir/CodeSystem/payer). Required on a Condition created through the API, because "
         "every episode of care in Palpate names its payer.", ["EpisodeOfCare", "Condition"], "Coding"),
+    extension_definition(
+        "next-free-slot", "NextFreeSlot", "Next free slot",
+        "On the issue of an OperationOutcome that refuses an Appointment (a time that cannot be booked): the next "
+        "free time with the same therapist (and room) and the same length, found by Palpate's calendar.",
+        ["OperationOutcome.issue"], "Period"),
 )}
 
 
@@ -75,7 +80,8 @@ DEFINITIONS: dict[str, Resource] = {d["id"]: d for d in (
 class StructureDefinitionType(ResourceType):
     name = "StructureDefinition"
     permission = PATIENT_VIEW
-    description = "The extensions Palpate defines (treatment minutes and pressure, laterality, episode payer)"
+    description = ("The extensions Palpate defines (treatment minutes and pressure, laterality, episode payer, "
+                   "the next free slot of a refused appointment)")
     search_params = {"_id": id_param(), "url": Param("uri", "the canonical URL")}
 
     def sources(self) -> list[Source]:
