@@ -48,12 +48,13 @@ from palpate.evaluations.services import latest_evaluation, record_cleared
 from palpate.lib.clinical import build_request, clinic_policy, run_plan, screen_is_current
 from palpate.lib.models_common import RecordStatus, sign_record
 from palpate.lib.records import check_editable, claim_version, version_number
+from palpate.lib.voiding import check_void_reason, check_voidable, mark_voided
 from palpate.lib.vocabulary import choices, region_choices
 from palpate.patients.models import Episode, Patient
 from palpate.plans.services import current_plan
 from palpate.reported.services import report_for_next_note
 from palpate.visits import carry
-from palpate.visits.hooks import visit_signed
+from palpate.visits.hooks import visit_signed, visit_voided
 from palpate.visits.models import Addendum, ComplementaryRow, TreatmentRow, Visit
 from palpate.visits.note import Complementary, NoteInput, Treatment
 
@@ -695,3 +696,24 @@ def do_add_addendum(actor: Actor, visit: Visit, text: str) -> Addendum:
         record_event(actor=actor, action="visit.addendum", patient_id=visit.patient_id, obj=addendum,
                      new={"visit": visit.pk, "text": text, "signed_at": addendum.signed_at})
     return addendum
+
+
+def check_void_visit(actor: Actor, visit: Visit, reason: str) -> str:
+    """An unsigned draft may be voided as entered in error, with a reason; a signed note never."""
+    check_can_write(actor)
+    check_voidable(visit)
+    return check_void_reason(reason)
+
+
+def do_void_visit(actor: Actor, visit: Visit, reason: str) -> Visit:
+    """Void the draft: it stays in the database and the trail, and leaves every list and count."""
+    reason = check_void_visit(actor, visit, reason)
+    with transaction.atomic():
+        current = Visit.all_with_voided.select_for_update(of=("self",)).get(pk=visit.pk, clinic_id=visit.clinic_id)
+        check_voidable(current)  # signed or voided by someone else meanwhile
+        fields = mark_voided(current, actor.user, reason)
+        current.save(update_fields=[*fields, "updated_at"])
+        record_event(actor=actor, action="visit.void", patient_id=current.patient_id, obj=current,
+                     new={"reason": reason, "visit_date": current.visit_date})
+        visit_voided(actor, current)  # e.g. its appointment may be started again (visits/hooks.py)
+    return current

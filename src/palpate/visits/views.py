@@ -19,7 +19,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -34,6 +34,7 @@ from palpate.lib.clinical import clinic_policy
 from palpate.lib.decorators import client_ip, member_required
 from palpate.lib.pdf import pdf_response, render_pdf
 from palpate.lib.records import StaleEdit, check_editable
+from palpate.lib.voiding import void_page
 from palpate.lib.vocabulary import label, pressure_help, where
 from palpate.patients.access import access_episode, access_patient
 from palpate.patients.models import EpisodeStatus, Patient
@@ -456,3 +457,24 @@ def _note_pdf(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit)
     record_read(actor, "visit.pdf", patient_id=patient.pk, obj=visit, ip_address=client_ip(request))
     return pdf_response(pdf, f"visit-note-{patient.record_number}-{visit.visit_date:%Y-%m-%d}")
 
+
+
+@member_required(CLINICAL_WRITE)
+def void_visit(request: AuthenticatedHttpRequest, pk: int, visit_pk: int) -> HttpResponse:
+    """Mark a draft note entered in error (the patient door first: another clinic's is a 404)."""
+    actor = request.actor
+    patient = access_patient(actor, pk, write=request.method == "POST")
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    try:  # all_with_voided: the page still says what was voided, and when, and why
+        visit = Visit.all_with_voided.select_related("voided_by").get(
+            clinic_id=patient.clinic_id, patient=patient, pk=int(str(visit_pk)))
+    except (Visit.DoesNotExist, ValueError):
+        raise Http404("No such visit") from None
+    record_read(actor, "visit.void_view", patient_id=patient.pk, obj=visit, ip_address=client_ip(request))
+    crumbs = [(patient.full_name, reverse("patients:detail", args=[patient.pk]))]
+    if not visit.is_voided:
+        crumbs.append((f"Visit note {visit.visit_date:%Y-%m-%d}", _note_url(visit)))
+    return void_page(request, visit, what=f"the visit note of {visit.visit_date:%Y-%m-%d}", crumbs=crumbs,
+                     done_url=reverse("visits:list", args=[patient.pk]),
+                     do_void=lambda reason: services.do_void_visit(actor, visit, reason))
