@@ -233,6 +233,7 @@ APPOINTMENT_PAGES = {  # path, is it a write
     "cancel": ("/schedule/appointments/{a}/cancel/", True),
     "no_show": ("/schedule/appointments/{a}/no-show/", True),
     "check_in": ("/schedule/appointments/{a}/check-in/", True),
+    "void": ("/schedule/appointments/{a}/void/", True),
 }
 
 

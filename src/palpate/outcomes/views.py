@@ -25,8 +25,8 @@ from palpate.clinics.roles import CLINIC_MANAGE, CLINICAL_VIEW, CLINICAL_WRITE
 from palpate.core import measures
 from palpate.core.errors import InputError
 from palpate.lib.decorators import client_ip, member_required
-from palpate.lib.voiding import void_page
 from palpate.lib.pdf import pdf_response, render_pdf
+from palpate.lib.voiding import void_page
 from palpate.outcomes import main_measure, services
 from palpate.outcomes.charts import format_score
 from palpate.outcomes.forms import MainMeasureForm, MeasurementForm, WordingForm

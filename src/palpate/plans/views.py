@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
@@ -20,9 +21,9 @@ from palpate.clinics.http import AuthenticatedHttpRequest
 from palpate.clinics.roles import CLINICAL_VIEW, PLAN_WRITE
 from palpate.core.errors import InputError
 from palpate.lib.decorators import client_ip, member_required
-from palpate.lib.voiding import void_page
 from palpate.lib.pdf import pdf_response, render_pdf
 from palpate.lib.records import SignedAndLocked, StaleEdit
+from palpate.lib.voiding import void_page
 from palpate.patients.access import access_episode, access_patient
 from palpate.patients.models import EpisodeStatus, Patient
 from palpate.plans import documents, services
