@@ -100,10 +100,15 @@ def note_url(visit: Visit) -> str:
     return f"/patients/{visit.patient_id}/visits/{visit.pk}/"
 
 
-def start(client, world) -> Visit:  # noqa: ANN001
+def start(client, world, *, written: bool = True) -> Visit:  # noqa: ANN001
+    """Start a visit; ``written``: with an assessment and a plan typed, as signing asks (issue 12)."""
     response = client.post(f"/patients/{world.harbor_patient.pk}/visits/start/{world.harbor_episode.pk}/")
     assert response.status_code == 302, response.content[:500]
-    return Visit.objects.get(pk=int(response["Location"].rstrip("/").rsplit("/", 1)[1]))
+    visit = Visit.objects.get(pk=int(response["Location"].rstrip("/").rsplit("/", 1)[1]))
+    if written:
+        Visit.objects.filter(pk=visit.pk).update(assessment="Tolerated well.", plan_text="Continue the plan.")
+        visit.refresh_from_db()
+    return visit
 
 
 def signed_visit(world, *, rows=(), complementary=(), findings=(), day=dt.date(2026, 11, 20)) -> Visit:  # noqa: ANN001
@@ -147,7 +152,8 @@ def test_start_visit_carries_forward_the_last_signed_visits_rows_and_findings(wo
     visit = start(as_user(world.alice), world)
     rows = [(r.technique, r.region, r.side, r.pressure, r.minutes) for r in visit.treatments.all()]
     assert rows == [("petrissage", "lower_back", "", "moderate", 7), ("friction", "thigh", "left", "deep", 6)]
-    assert [(c.therapy, c.minutes) for c in visit.complementary.all()] == [("therapeutic_exercise", 0)]
+    # Complementary minutes carry forward like technique minutes (issue 12).
+    assert [(c.therapy, c.minutes) for c in visit.complementary.all()] == [("therapeutic_exercise", 23)]
     assert visit.findings == [{"code": "varicose_veins", "region": "calf", "side": "right"}]
 
 

@@ -302,6 +302,9 @@ def _save(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit) -> 
     if "sign" in request.POST:
         try:
             services.do_sign_visit(actor, saved, saved.version)
+        except services.ZeroMinutesUnconfirmed as refused:  # asked on the sign page, which names the rows
+            messages.warning(request, f"Saved, but not signed yet: {refused}")
+            return redirect("visits:sign", pk=patient.pk, visit_pk=saved.pk)
         except PermissionDenied as refused:  # NotSignable, or a role that cannot sign
             messages.error(request, f"Saved, but not signed: {refused}")
             return redirect(_note_url(saved))
@@ -389,13 +392,16 @@ def sign_visit(request: AuthenticatedHttpRequest, pk: int, visit_pk: int) -> Htt
     actor = request.actor
     patient = access_patient(actor, pk, write=request.method == "POST")
     visit = _visit(patient, visit_pk)
-    problem = ""
+    problem, confirm_problem = "", ""
     if request.method == "POST":
         services.check_can_sign(actor)
         check_editable(visit)
         try:
             # A missing version counts as stale: signing must be of the note the signer reviewed.
-            services.do_sign_visit(actor, visit, request.POST.get("version", ""))
+            services.do_sign_visit(actor, visit, request.POST.get("version", ""),
+                                   confirm_zero_minutes=request.POST.get("confirm_zero_minutes") == "1")
+        except services.ZeroMinutesUnconfirmed:
+            confirm_problem = "Confirm the rows at 0 minutes below (or give their minutes in the note), then sign."
         except services.NotSignable as refused:
             problem = str(refused)
         except StaleEdit:
@@ -405,13 +411,19 @@ def sign_visit(request: AuthenticatedHttpRequest, pk: int, visit_pk: int) -> Htt
             messages.success(request, "Signed. The note is now locked; corrections are signed addenda.")
             return redirect(_note_url(visit))
     treatments, complementary = services.stored_rows(visit)
-    problems = [problem] if problem else ([] if visit.is_signed else services.unresolved(visit, treatments,
-                                                                                          complementary))
+    problems = [] if visit.is_signed else services.unresolved(visit, treatments, complementary)
+    if not visit.is_signed and (empty := services.empty_note_fields(visit, actor.clinic)):
+        problems.append(services.empty_fields_problem(empty))
+    if problem and problem not in problems:
+        problems.insert(0, problem)
+    # Rows at 0 minutes are not billed: named here, and signing asks for a confirmation.
+    zero_minute_rows = [] if visit.is_signed else services.zero_minute_rows(treatments, complementary)
     record_read(actor, "visit.sign_view", patient_id=patient.pk, obj=visit, ip_address=client_ip(request))
     return render(request, "visits/sign.html", {
-        "patient": patient, "visit": visit, "problems": problems, "treatments": treatments,
-        "complementary": complementary, "can_sign": actor.can(NOTE_SIGN),
-    }, status=409 if problem else 200)
+        "patient": patient, "visit": visit, "problems": problems, "confirm_problem": confirm_problem,
+        "treatments": treatments, "complementary": complementary, "can_sign": actor.can(NOTE_SIGN),
+        "zero_minute_rows": zero_minute_rows,
+    }, status=409 if problem or confirm_problem else 200)
 
 
 @member_required(CLINICAL_WRITE)
