@@ -19,7 +19,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -235,7 +235,21 @@ def _visit_note(request: AuthenticatedHttpRequest, patient: Patient, visit: Visi
         return _save(request, patient, visit)
     record_read(actor, "visit.view", patient_id=patient.pk, obj=visit, ip_address=client_ip(request))
     addenda = list(visit.addenda.select_related("signed_by").all())
+    typed = request.session.pop(_typed_key(visit), None)
+    if typed is not None and not visit.is_signed:
+        data = QueryDict(mutable=True)
+        for name, values in typed["data"].items():
+            data.setlist(name, values)
+        forms = NoteForms(visit, data=data)
+        if forms.is_valid():  # the rows a save refused, as typed, with the reason next to each
+            page = checked_page(forms, services.check_visit_note(actor, visit, forms.note()))
+            page.notices.append(("error", typed["notice"]))
+            return render(request, "visits/note.html", _context(request, patient, visit, page, addenda=addenda))
     return render(request, "visits/note.html", _context(request, patient, visit, stored_page(visit), addenda=addenda))
+
+
+def _typed_key(visit: Visit) -> str:
+    return f"visits.typed.{visit.pk}"
 
 
 def _save(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit) -> HttpResponse:
@@ -277,16 +291,18 @@ def _save(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit) -> 
         return render(request, "visits/note.html", _context(request, patient, fresh, page), status=409)
     saved = outcome.visit
     if outcome.status == "rows_refused":
-        forms.with_version(saved.version)
+        # Saved in part: post/redirect/get, so a reload does not post the old version again (which
+        # would be refused as stale). What was typed, the refused rows included, waits in the session
+        # for the page the browser is sent to, which checks it again to show each row's reason.
+        typed = {k: v for k, v in request.POST.lists() if k not in ("csrfmiddlewaretoken", "sign")}
+        typed["version"] = [str(saved.version)]
         count = len(checked.refused_rows) + len(checked.refused_complementary)
-        page.notices.append((
-            "error",
+        request.session[_typed_key(saved)] = {"data": typed, "notice": (
             f"Saved the note and findings, but NOT the treatment rows or complementary therapies: {count} row"
             f"{'s' if count != 1 else ''} break{'s' if count == 1 else ''} today's safety screen (shown next to "
             "the row). Change or remove the row, or give a reason to override where the restriction allows it "
-            "(therapists only), then save again.",
-        ))
-        return render(request, "visits/note.html", _context(request, patient, saved, page))
+            "(therapists only), then save again.")}
+        return redirect(_note_url(saved))
 
     response = checked.response
     if response is not None and response.changed_rows:
