@@ -40,6 +40,18 @@ class CurrentManager(models.Manager[Any]):
         return CurrentQuerySet(self.model, using=self._db).current()
 
 
+class PartsOfCurrentManager(models.Manager[Any]):
+    """The default manager of a voidable record's parts (a visit's treatment rows): only the parts
+    of records not entered in error, so a query on the parts alone (the FHIR Procedures) leaves
+    them out too. A subclass names the foreign key to the voidable record in ``parent`` (a class
+    attribute: Django builds related managers by subclassing, without arguments)."""
+
+    parent = ""
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        return super().get_queryset().filter(**{f"{self.parent}__voided_at__isnull": True})
+
+
 class Voidable(models.Model):
     voided_at = models.DateTimeField(null=True, blank=True)
     voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
