@@ -262,8 +262,8 @@ def test_a_new_user_walks_the_whole_clinical_path_on_a_demo_patient(live_server,
     page.get_by_label("Subjective: what the patient reports").fill("Sore when lifting the kettle.")
     page.get_by_label("Assessment", exact=True).fill("Tolerated the first session.")
     page.get_by_label("Plan", exact=True).fill("Continue the plan of care.")
-    if plan.complementary:
-        complementary_minutes(page, 1).fill("10")
+    for n in range(1, len(plan.complementary) + 1):  # each given today (a row at 0 minutes is asked about)
+        complementary_minutes(page, n).fill("10")
     page.get_by_role("button", name="Save and sign").click()
     alert(page, "Nothing you typed has been lost")
     expect(page.get_by_text("Enter a number from 0 to 10.")).to_be_visible()

@@ -44,7 +44,6 @@ from palpate.evaluations.models import Evaluation, Referral, ReferralStatus
 from palpate.evaluations.referrals import letter_context
 from palpate.lib.bodychart import marks_from_pain_map
 from palpate.lib.decorators import client_ip, member_required
-from palpate.lib.voiding import void_page
 from palpate.lib.pdf import pdf_response, render_pdf
 from palpate.lib.records import SignedAndLocked, StaleEdit, check_editable
 from palpate.lib.vocabulary import (
@@ -54,6 +53,7 @@ from palpate.lib.vocabulary import (
     region_choices,
     region_groups,
 )
+from palpate.lib.voiding import void_page
 from palpate.patients.access import access_episode, access_patient
 from palpate.patients.models import Episode, Patient
 

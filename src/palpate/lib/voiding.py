@@ -61,7 +61,7 @@ class Voidable(models.Model):
     void_reason = models.CharField(max_length=500, null=True, blank=True)  # noqa: DJ001
 
     objects = CurrentManager()
-    all_with_voided = models.Manager()
+    all_with_voided = models.Manager()  # noqa: DJ012 (a manager, which ruff takes for a field)
 
     class Meta:
         abstract = True

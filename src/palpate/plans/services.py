@@ -28,8 +28,8 @@ from palpate.evaluations.services import latest_evaluation
 from palpate.lib.clinical import build_request, run_plan
 from palpate.lib.models_common import RecordStatus, sign_record
 from palpate.lib.records import SignedAndLocked, check_editable, claim_version
-from palpate.lib.voiding import check_void_reason, check_voidable, mark_voided
 from palpate.lib.vocabulary import exercise_library, label
+from palpate.lib.voiding import check_void_reason, check_voidable, mark_voided
 from palpate.patients.models import Episode, EpisodeStatus, Patient
 from palpate.plans import certification
 from palpate.plans.models import PlanOfCare

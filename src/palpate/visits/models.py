@@ -27,8 +27,8 @@ from django.db import models
 from django.db.models.fields.json import KT
 
 from palpate.lib.models_common import SignedRecord
-from palpate.lib.voiding import PartsOfCurrentManager
 from palpate.lib.vocabulary import label
+from palpate.lib.voiding import PartsOfCurrentManager
 
 
 # Stored values are the vocabulary's codes; the words are the vocabulary's (core/kb/vocabulary.yaml).
@@ -115,7 +115,7 @@ class TreatmentRow(models.Model):
 
     # Rows of a visit entered in error are left out wherever rows are read on their own.
     objects = RowsOfCurrentVisits()
-    all_with_voided = models.Manager()
+    all_with_voided = models.Manager()  # noqa: DJ012 (a manager, which ruff takes for a field)
 
     class Meta:
         ordering = ["position", "id"]
@@ -135,7 +135,7 @@ class ComplementaryRow(models.Model):
 
     # Rows of a visit entered in error are left out wherever rows are read on their own.
     objects = RowsOfCurrentVisits()
-    all_with_voided = models.Manager()
+    all_with_voided = models.Manager()  # noqa: DJ012 (a manager, which ruff takes for a field)
 
     class Meta:
         ordering = ["position", "id"]

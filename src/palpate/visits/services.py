@@ -49,8 +49,8 @@ from palpate.evaluations.services import latest_evaluation, record_cleared
 from palpate.lib.clinical import build_request, clinic_policy, run_plan, screen_is_current
 from palpate.lib.models_common import RecordStatus, sign_record
 from palpate.lib.records import check_editable, claim_version, version_number
-from palpate.lib.voiding import check_void_reason, check_voidable, mark_voided
 from palpate.lib.vocabulary import choices, label, region_choices
+from palpate.lib.voiding import check_void_reason, check_voidable, mark_voided
 from palpate.patients.models import Episode, Patient
 from palpate.plans.services import current_plan
 from palpate.reported.services import report_for_next_note

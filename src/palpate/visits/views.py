@@ -34,8 +34,8 @@ from palpate.lib.clinical import clinic_policy
 from palpate.lib.decorators import client_ip, member_required
 from palpate.lib.pdf import pdf_response, render_pdf
 from palpate.lib.records import StaleEdit, check_editable
-from palpate.lib.voiding import void_page
 from palpate.lib.vocabulary import label, pressure_help, where
+from palpate.lib.voiding import void_page
 from palpate.patients.access import access_episode, access_patient
 from palpate.patients.models import EpisodeStatus, Patient
 from palpate.visits import carry, services
