@@ -99,3 +99,67 @@ def test_the_auditor_cannot_void_and_another_clinic_gets_a_404(clinical_world, a
         assert as_user(cw.world.aubrey).post(void_url, {"reason": REASON}).status_code == 403
         assert as_user(cw.world.charlie).post(void_url, {"reason": REASON}).status_code == 404
         assert model.objects.count() == 1
+
+
+def test_the_json_api_leaves_voided_outcome_entries_and_appointments_out(clinical_world, as_user):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from palpate.scheduling.models import Appointment
+
+    cw = clinical_world
+    w = cw.world
+    start = timezone.now() + dt.timedelta(days=3)
+    appointment = Appointment.objects.create(clinic=w.harbor, patient=w.harbor_patient, episode=w.harbor_episode,
+                                             therapist=w.alice, booked_by=w.fran, starts_at=start,
+                                             ends_at=start + dt.timedelta(minutes=45))
+    client = as_user(w.alice)
+    p = w.harbor_patient.pk
+
+    def api_ids(path: str) -> list[int]:
+        body = client.get(path).json()
+        rows = body["items"] if isinstance(body, dict) and "items" in body else body
+        return [row["id"] for row in rows]
+
+    assert api_ids(f"/api/patients/{p}/outcomes") == [cw.measurement.pk]
+    assert api_ids(f"/api/patients/{p}/appointments") == [appointment.pk]
+    assert client.post(f"/patients/{p}/outcomes/{cw.measurement.pk}/void/", {"reason": REASON}).status_code == 302
+    assert client.post(f"/schedule/appointments/{appointment.pk}/void/", {"reason": REASON}).status_code == 302
+    assert api_ids(f"/api/patients/{p}/outcomes") == []
+    assert api_ids(f"/api/patients/{p}/appointments") == []
+
+
+def test_the_patient_portal_shows_neither_a_voided_appointment_nor_a_voided_score(clinical_world, as_user):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from palpate.portal.appointments import upcoming
+    from palpate.portal.progress import lines_for
+    from palpate.scheduling.models import Appointment
+
+    cw = clinical_world
+    w = cw.world
+    start = timezone.now() + dt.timedelta(days=3)
+    appointment = Appointment.objects.create(clinic=w.harbor, patient=w.harbor_patient, episode=w.harbor_episode,
+                                             therapist=w.alice, booked_by=w.fran, starts_at=start,
+                                             ends_at=start + dt.timedelta(minutes=45))
+    assert len(upcoming(w.harbor_patient, timezone.localdate())) == 1
+    assert lines_for(w.harbor_episode) != []
+    client = as_user(w.alice)
+    client.post(f"/schedule/appointments/{appointment.pk}/void/", {"reason": REASON})
+    client.post(f"/patients/{w.harbor_patient.pk}/outcomes/{cw.measurement.pk}/void/", {"reason": REASON})
+    assert upcoming(w.harbor_patient, timezone.localdate()) == []
+    assert lines_for(w.harbor_episode) == []
+
+
+def test_voiding_an_evaluation_draft_closes_the_open_referrals_only_it_raised(clinical_world, as_user):
+    from palpate.evaluations.models import Referral, ReferralStatus
+
+    cw = clinical_world
+    Referral.objects.filter(pk=cw.referral.pk).update(evaluation=cw.evaluation)
+    assert as_user(cw.world.alice).post(_paths(cw)["evaluation"][0], {"reason": REASON}).status_code == 302
+    referral = Referral.objects.get(pk=cw.referral.pk)
+    assert referral.status == ReferralStatus.CLOSED and "entered in error" in referral.status_note
+    assert AuditEvent.objects.filter(action="referral.update", object_id=str(referral.pk)).exists()

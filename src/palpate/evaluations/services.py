@@ -332,4 +332,12 @@ def do_void_evaluation(actor: Actor, evaluation: Evaluation, reason: str) -> Eva
         current.save(update_fields=[*fields, "updated_at"])
         record_event(actor=actor, action="evaluation.void", patient_id=current.patient_id, obj=current,
                      new={"reason": reason, "performed_on": current.performed_on})
+        # The referrals only this draft raised and nobody acted on leave the open lists with it.
+        for referral in Referral.objects.select_for_update(no_key=True).filter(
+                clinic_id=current.clinic_id, evaluation=current, status=ReferralStatus.OPEN):
+            referral.status, referral.closed_on = ReferralStatus.CLOSED, timezone.localdate()
+            referral.status_note = f"Closed: the evaluation that raised it was entered in error ({reason})."[:500]
+            referral.save(update_fields=["status", "closed_on", "status_note"])
+            record_event(actor=actor, action="referral.update", patient_id=referral.patient_id, obj=referral,
+                         old={"status": ReferralStatus.OPEN}, new={"status": referral.status, "because": "evaluation.void"})
     return current
