@@ -123,6 +123,8 @@ def test_front_desk_books_a_series_checks_in_and_the_therapist_completes_the_vis
     for n in range(1, table.get_by_label(re.compile(r"Minutes, complementary therapy row \d+")).count() + 1):
         if table.get_by_label(f"Therapy, complementary therapy row {n}", exact=True).input_value():
             table.get_by_label(f"Minutes, complementary therapy row {n}", exact=True).fill("10")  # carried at 0
+    therapist.get_by_label("Assessment", exact=True).fill("Improving as planned.")
+    therapist.get_by_label("Plan", exact=True).fill("Continue the plan of care.")
     therapist.get_by_role("button", name="Save and sign").click()
     expect(therapist.get_by_text("Saved and signed.")).to_be_visible()
     therapist.goto(f"{base}/schedule/appointments/{booked.pk}/")

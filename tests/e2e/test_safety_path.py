@@ -196,6 +196,12 @@ def test_b_a_plan_override_is_signed_once_and_the_visit_under_it_signs_without_r
     page.wait_for_url(re.compile(r"/visits/\d+/$"))
     expect(page.get_by_text(re.compile(r"Override from the plan of care, signed by Alice on \d{4}-\d\d-\d\d, "
                                        + re.escape(f"reason {REASON}")))).to_have_count(1)
+    page.get_by_label("Assessment", exact=True).fill("Tolerated the planned dose.")
+    page.get_by_label("Plan", exact=True).fill("Continue the plan of care.")
+    table = page.get_by_role("table", name="Complementary therapies delivered")
+    for n in range(1, table.get_by_label(re.compile(r"Minutes, complementary therapy row \d+")).count() + 1):
+        if table.get_by_label(f"Therapy, complementary therapy row {n}", exact=True).input_value():
+            table.get_by_label(f"Minutes, complementary therapy row {n}", exact=True).fill("10")  # else not billed
     page.get_by_role("button", name="Save and sign").click()
     expect(page.get_by_text("Saved and signed.")).to_be_visible()
     visit = Visit.objects.get()

@@ -260,8 +260,10 @@ def test_a_new_user_walks_the_whole_clinical_path_on_a_demo_patient(live_server,
     page.get_by_label("Pain before treatment, NPRS (0-10)").fill("6")
     page.get_by_label("Pain after treatment, NPRS (0-10)").fill("14")
     page.get_by_label("Subjective: what the patient reports").fill("Sore when lifting the kettle.")
-    if plan.complementary:
-        complementary_minutes(page, 1).fill("10")
+    page.get_by_label("Assessment", exact=True).fill("Tolerated the first session.")
+    page.get_by_label("Plan", exact=True).fill("Continue the plan of care.")
+    for n in range(1, len(plan.complementary) + 1):  # each given today (a row at 0 minutes is asked about)
+        complementary_minutes(page, n).fill("10")
     page.get_by_role("button", name="Save and sign").click()
     alert(page, "Nothing you typed has been lost")
     expect(page.get_by_text("Enter a number from 0 to 10.")).to_be_visible()
@@ -281,10 +283,12 @@ def test_a_new_user_walks_the_whole_clinical_path_on_a_demo_patient(live_server,
     assert page.url != f"{base}/patients/{walk.patient.pk}/visits/{first.pk}/"
     assert [treatment_row(page, n + 1) for n in range(len(carried))] == carried
     if plan.complementary:
-        assert complementary_minutes(page, 1).input_value() == "0"  # minutes are today's to fill
+        assert complementary_minutes(page, 1).input_value() == "10"  # carried forward like technique minutes
         complementary_minutes(page, 1).fill("12")
     page.get_by_label("Soreness after the last visit (0-10)").fill("2")
     page.get_by_label("How long the soreness lasted (hours)").fill("24")
+    page.get_by_label("Assessment", exact=True).fill("Less sore than last time.")
+    page.get_by_label("Plan", exact=True).fill("Continue the plan of care.")
     page.get_by_role("radio", name="Good relief").check()
     page.get_by_label("Pain before treatment, NPRS (0-10)").fill("4")
     page.get_by_label("Pain after treatment, NPRS (0-10)").fill("2")
@@ -402,6 +406,11 @@ def test_two_tabs_on_one_draft_note_neither_loses_what_was_typed(live_server, de
     # The second tab merges and saves on the current version; then it signs.
     other.get_by_label("Subjective: what the patient reports").fill(
         "First tab: grip easier this week. Second tab: woke at night with pain.")
+    other.get_by_label("Plan", exact=True).fill("Re-check the night pain next visit.")  # signing asks for it
+    table = other.get_by_role("table", name="Complementary therapies delivered")
+    for n in range(1, table.get_by_label(re.compile(r"Minutes, complementary therapy row \d+")).count() + 1):
+        if table.get_by_label(f"Therapy, complementary therapy row {n}", exact=True).input_value():
+            table.get_by_label(f"Minutes, complementary therapy row {n}", exact=True).fill("10")  # else not billed
     other.get_by_role("button", name="Save and sign").click()
     expect(other.get_by_text("Saved and signed.")).to_be_visible()
 
@@ -417,4 +426,4 @@ def test_two_tabs_on_one_draft_note_neither_loses_what_was_typed(live_server, de
     visit = Visit.objects.get(episode=episode)
     assert visit.is_signed and visit.assessment == "Night pain is new; re-check at the next visit."
     assert visit.subjective.startswith("First tab") and "Second tab" in visit.subjective
-    assert visit.plan_text == ""
+    assert visit.plan_text == "Re-check the night pain next visit."

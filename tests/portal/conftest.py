@@ -48,7 +48,8 @@ def signed_visit(world, day: dt.date, rows=(("petrissage", "lower_back", "", "mo
 
     actor = actor_for(world.alice, world.harbor)
     visit, _ = services.do_start_visit(actor, world.harbor_patient, world.harbor_episode, today=day)
-    note = NoteInput(subjective="Felt fine.", nprs_before=5, treatments=[Treatment(*r) for r in rows])
+    note = NoteInput(subjective="Felt fine.", nprs_before=5, treatments=[Treatment(*r) for r in rows],
+                     assessment="Tolerated well.", plan_text="Continue the plan.")
     checked = services.check_visit_note(actor, visit, note)
     outcome = services.do_save_visit_note(actor, visit, checked, visit.version)
     assert outcome.status == "saved", (outcome.status, checked.screen_problem)

@@ -179,6 +179,8 @@ def test_check_in_start_and_signing_complete_the_appointment(sched):
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.IN_SESSION and appointment.visit_id == visit.pk
     assert services.do_start(sched.alice, appointment, now=at("2027-03-01", "09:02")).pk == visit.pk  # idempotent
+    visit.assessment, visit.plan_text = "Tolerated well.", "Continue."  # signing asks for both
+    visit.save(update_fields=["assessment", "plan_text"])
     do_sign_visit(sched.alice, visit)
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.COMPLETED and appointment.status_changed_by == sched.world.alice

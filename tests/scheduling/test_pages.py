@@ -195,6 +195,8 @@ def test_start_visit_opens_the_linked_note_and_signing_completes_it(world, open_
     assert response.status_code == 302 and "/visits/" in response["Location"]
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.IN_SESSION and appointment.visit is not None
+    appointment.visit.assessment, appointment.visit.plan_text = "Tolerated well.", "Continue."  # signing asks for both
+    appointment.visit.save(update_fields=["assessment", "plan_text"])
     do_sign_visit(Actor.of(Membership.objects.get(user=world.alice)), appointment.visit)
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.COMPLETED
@@ -233,6 +235,7 @@ APPOINTMENT_PAGES = {  # path, is it a write
     "cancel": ("/schedule/appointments/{a}/cancel/", True),
     "no_show": ("/schedule/appointments/{a}/no-show/", True),
     "check_in": ("/schedule/appointments/{a}/check-in/", True),
+    "void": ("/schedule/appointments/{a}/void/", True),
 }
 
 

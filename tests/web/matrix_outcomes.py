@@ -11,6 +11,7 @@ PATIENT_URLS = {
     "outcomes:main_measure": ("/patients/{p}/outcomes/episodes/{e}/main-measure/", True),
     "outcomes:report": ("/patients/{p}/outcomes/episodes/{e}/report.pdf", False),
     "outcomes:measurement": ("/patients/{p}/outcomes/{m}/", False),
+    "outcomes:void": ("/patients/{p}/outcomes/{m}/void/", True),
     # Reading which wording the clinic holds is open to clinical staff; loading it (POST) is for
     # owners only and is tested in test_outcomes_wording.py.
     "outcomes:wording": ("/patients/{p}/outcomes/wording/", False),
@@ -24,6 +25,7 @@ ROLE_GET = {
     "outcomes:main_measure": CLINICAL_WRITERS,
     "outcomes:report": CLINICAL_READERS,
     "outcomes:measurement": CLINICAL_READERS,
+    "outcomes:void": CLINICAL_WRITERS,
     "outcomes:wording": CLINICAL_READERS,
 }
 

@@ -11,6 +11,7 @@ PATIENT_URLS = {
     "visits:sign": ("/patients/{p}/visits/{v}/sign/", True),
     "visits:addendum": ("/patients/{p}/visits/{v}/addendum/", True),
     "visits:pdf": ("/patients/{p}/visits/{v}/note.pdf", False),
+    "visits:void": ("/patients/{p}/visits/{v}/void/", True),
 }
 
 # GET: the roles that open each page (tests/web/roles.py); the others get a 403. The matrix's plan
@@ -25,4 +26,5 @@ ROLE_GET = {
     "visits:sign": CLINICAL_WRITERS,
     "visits:addendum": CLINICAL_WRITERS,
     "visits:pdf": CLINICAL_READERS,
+    "visits:void": CLINICAL_WRITERS,
 }

@@ -76,5 +76,8 @@ def test_the_new_draft_is_carried_forward_from_the_last_of_the_50_visits(world, 
     rows = [(r.technique, r.region, r.side, r.pressure, r.minutes) for r in draft.treatments.all()]
     assert rows == [(r.technique, r.region, r.side, r.pressure, r.minutes) for r in last.treatments.all()]
     assert rows == [("friction", "elbow", "right", "deep", 7)]
-    assert [(c.therapy, c.minutes) for c in draft.complementary.all()] == [("therapeutic_exercise", 0)]
+    # Complementary minutes carry forward like the technique minutes (issue 12).
+    assert [(c.therapy, c.minutes) for c in draft.complementary.all()] == [
+        (c.therapy, c.minutes) for c in last.complementary.all()]
+    assert [c.therapy for c in draft.complementary.all()] == ["therapeutic_exercise"]
     assert draft.status == RecordStatus.DRAFT and draft.visit_date == timezone.localdate()

@@ -76,6 +76,9 @@ def test_an_override_signed_in_the_plan_carries_into_the_visit_and_it_signs_with
     assert words in page
     data = read_form(page)
     assert all(not value for name, values in data.items() if name.endswith("override_reason") for value in values)
+    for key in row_keys(data, "c"):  # the plan's therapies carry at 0 minutes: given today, so billed
+        if data.get(f"c-{key}-therapy", [""])[0]:
+            data[f"c-{key}-minutes"] = ["10"]
     data["sign"] = ["1"]
     response = client.post(note_url(visit), data)
     assert response.status_code == 302
@@ -99,7 +102,7 @@ def test_a_plan_override_must_be_given_again_once_the_screen_changes_at_that_pla
     data = read_form(client.get(note_url(visit)).content.decode())
     key = row_keys(data, "f")[0]
     data.update({f"f-{key}-code": ["sensory_loss"], f"f-{key}-region": ["lower_back"]})
-    body = client.post(note_url(visit), data).content.decode()
+    body = client.post(note_url(visit), data, follow=True).content.decode()
     assert "NOT the treatment rows" in body
     row = body.split('id="safety-t-')[1].split("</td>")[0]
     assert "Override from the plan of care" not in row and "Override this restriction with a reason" in row
@@ -196,7 +199,7 @@ def test_a_visits_complementary_row_is_checked_like_a_treatment_row(world, as_us
     visit = start(client, world)
     data = read_form(client.get(note_url(visit)).content.decode())
     key = set_row(data, "c", 0, therapy="heat", minutes="10", override_reason=REASON)
-    body = client.post(note_url(visit), data).content.decode()
+    body = client.post(note_url(visit), data, follow=True).content.decode()
     assert "NOT the treatment rows or complementary therapies" in body
     part = body.split(f'id="safety-c-{key}"')[1].split("</td>")[0]
     assert "Breaks today's screen" in part and "cannot be overridden" in part
@@ -211,7 +214,7 @@ def test_a_visits_complementary_precaution_takes_a_reason_then_saves(world, as_u
     visit = start(client, world)
     data = read_form(client.get(note_url(visit)).content.decode())
     key = set_row(data, "c", 0, therapy="electrical_stimulation", minutes="10")
-    body = client.post(note_url(visit), data).content.decode()
+    body = client.post(note_url(visit), data, follow=True).content.decode()
     assert "Override this restriction" in body.split(f'id="safety-c-{key}"')[1].split("</td>")[0]
     data = read_form(body)  # the note was saved without its rows: it goes on from the new version
     data[f"c-{key}-override_reason"] = ["Obstetrician agreed to TENS at the low back"]

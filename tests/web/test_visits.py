@@ -100,10 +100,15 @@ def note_url(visit: Visit) -> str:
     return f"/patients/{visit.patient_id}/visits/{visit.pk}/"
 
 
-def start(client, world) -> Visit:  # noqa: ANN001
+def start(client, world, *, written: bool = True) -> Visit:  # noqa: ANN001
+    """Start a visit; ``written``: with an assessment and a plan typed, as signing asks (issue 12)."""
     response = client.post(f"/patients/{world.harbor_patient.pk}/visits/start/{world.harbor_episode.pk}/")
     assert response.status_code == 302, response.content[:500]
-    return Visit.objects.get(pk=int(response["Location"].rstrip("/").rsplit("/", 1)[1]))
+    visit = Visit.objects.get(pk=int(response["Location"].rstrip("/").rsplit("/", 1)[1]))
+    if written:
+        Visit.objects.filter(pk=visit.pk).update(assessment="Tolerated well.", plan_text="Continue the plan.")
+        visit.refresh_from_db()
+    return visit
 
 
 def signed_visit(world, *, rows=(), complementary=(), findings=(), day=dt.date(2026, 11, 20)) -> Visit:  # noqa: ANN001
@@ -147,7 +152,8 @@ def test_start_visit_carries_forward_the_last_signed_visits_rows_and_findings(wo
     visit = start(as_user(world.alice), world)
     rows = [(r.technique, r.region, r.side, r.pressure, r.minutes) for r in visit.treatments.all()]
     assert rows == [("petrissage", "lower_back", "", "moderate", 7), ("friction", "thigh", "left", "deep", 6)]
-    assert [(c.therapy, c.minutes) for c in visit.complementary.all()] == [("therapeutic_exercise", 0)]
+    # Complementary minutes carry forward like technique minutes (issue 12).
+    assert [(c.therapy, c.minutes) for c in visit.complementary.all()] == [("therapeutic_exercise", 23)]
     assert visit.findings == [{"code": "varicose_veins", "region": "calf", "side": "right"}]
 
 
@@ -320,7 +326,7 @@ def test_saving_a_new_contraindication_keeps_the_finding_but_refuses_the_rows_it
     client = as_user(world.alice)
     visit, data = _wound_over_the_planned_row(client, world)
     set_row(data, "t", 0, minutes=9)
-    response = client.post(note_url(visit), data)
+    response = client.post(note_url(visit), data, follow=True)
     body = response.content.decode()
     assert response.status_code == 200
     assert "NOT the treatment rows" in body and "Petrissage at the lower back, moderate pressure: not allowed" in body
@@ -346,7 +352,7 @@ def test_a_held_session_blocks_every_treatment_row(world, as_user):
     visit = start(client, world)
     data = read_form(client.get(note_url(visit)).content.decode())
     data["temperature_c"] = ["38.9"]
-    body = client.post(note_url(visit), data).content.decode()
+    body = client.post(note_url(visit), data, follow=True).content.decode()
     assert "NOT the treatment rows" in body and "holds today" in body.lower()
     visit.refresh_from_db()
     assert visit.screen_result["session"] == "hold" and visit.vitals == {"temperature_c": 38.9}
@@ -377,7 +383,7 @@ def test_an_assistant_cannot_override_a_restriction(world, as_user):
     client = as_user(world.bob)
     visit, data = _wound_over_the_planned_row(client, world)
     set_row(data, "t", 0, override_reason="I think it is fine")
-    body = client.post(note_url(visit), data).content.decode()
+    body = client.post(note_url(visit), data, follow=True).content.decode()
     assert "NOT the treatment rows" in body
     visit.refresh_from_db()
     assert visit.overrides == [] and not AuditEvent.objects.filter(action="visit.override_restriction").exists()
@@ -390,7 +396,7 @@ def test_a_visit_override_with_a_short_reason_is_refused_like_a_plans(world, as_
     visit, data = _wound_over_the_planned_row(client, world)
     set_row(data, "f", 0, code="varicose_veins", region="lower_back")
     set_row(data, "t", 0, technique="petrissage", pressure="moderate", override_reason="ok")
-    response = client.post(note_url(visit), data)
+    response = client.post(note_url(visit), data, follow=True)
     body = response.content.decode()
     assert response.status_code == 200 and "NOT the treatment rows" in body
     assert "at least 10 characters" in body
@@ -404,7 +410,7 @@ def test_an_absolute_contraindication_cannot_be_overridden_and_no_override_is_of
     client = as_user(world.alice)
     visit, data = _wound_over_the_planned_row(client, world)  # an open wound: an absolute contraindication
     key = set_row(data, "t", 0, override_reason="Wound is small and dressed, patient asks for it")
-    body = client.post(note_url(visit), data).content.decode()
+    body = client.post(note_url(visit), data, follow=True).content.decode()
     assert "NOT the treatment rows" in body and "cannot be overridden" in body
     row_part = body.split(f'id="safety-t-{key}"')[1].split("</td>")[0]
     assert "Override this restriction" not in row_part
@@ -422,7 +428,7 @@ def test_a_held_session_cannot_be_overridden_row_by_row(world, as_user):
     data = read_form(client.get(note_url(visit)).content.decode())
     data["temperature_c"] = ["38.9"]
     set_row(data, "t", 0, override_reason="Fever is from a cold; the patient feels fine")
-    body = client.post(note_url(visit), data).content.decode()
+    body = client.post(note_url(visit), data, follow=True).content.decode()
     assert "NOT the treatment rows" in body and "cannot be overridden" in body
     visit.refresh_from_db()
     assert visit.overrides == []

@@ -33,9 +33,10 @@ class ClinicSettingsForm(forms.ModelForm):
     class Meta:
         model = Clinic
         fields = ["name", "address", "phone", "idle_timeout_minutes", "session_max_hours", "require_two_factor",
-                  "payer_unit_rule"]
+                  "payer_unit_rule", "sign_requires_assessment_and_plan"]
         labels = {"idle_timeout_minutes": "Sign out after (minutes idle)", "payer_unit_rule": "Timed-code unit rule",
-                  "session_max_hours": "Sign out after (hours since sign-in)"}
+                  "session_max_hours": "Sign out after (hours since sign-in)",
+                  "sign_requires_assessment_and_plan": "A visit note needs its assessment and plan to be signed"}
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:

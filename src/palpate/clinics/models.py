@@ -36,6 +36,10 @@ class Clinic(models.Model):
     address = models.TextField(blank=True, help_text="Street, city, state and ZIP, as printed on letters.")
     phone = models.CharField(max_length=40, blank=True)
     payer_unit_rule = models.CharField(max_length=16, choices=UnitRule.choices, default=UnitRule.CMS)
+    # A signed note without an assessment or a plan documents no clinical reasoning: signing asks
+    # for them unless the clinic decided otherwise (issue 12, item 6).
+    sign_requires_assessment_and_plan = models.BooleanField(
+        default=True, help_text="Signing a visit note asks for its assessment and plan when either is empty.")
     # Clinic overrides of the knowledge base's policy thresholds (fever, blood pressure, session
     # length), keyed as palpate.core's policy keys; empty means the shipped defaults.
     policy_overrides = models.JSONField(default=dict, blank=True)

@@ -32,6 +32,7 @@ from palpate.evaluations.models import OPEN_REFERRAL_STATUSES, Evaluation, Refer
 from palpate.lib.clinical import build_request, run_plan
 from palpate.lib.models_common import RecordStatus, sign_record
 from palpate.lib.records import check_editable, claim_version
+from palpate.lib.voiding import check_void_reason, check_voidable, mark_voided
 from palpate.patients.models import Episode, Patient
 
 # Referral statuses a person may set (``open`` is where the screen starts one).
@@ -311,4 +312,32 @@ def do_update_referral_status(actor: Actor, referral: Referral, status: str, not
         old, new = changed(before, snapshot(current))
         record_event(actor=actor, action="referral.update", patient_id=current.patient_id, obj=current,
                      old=old, new=new)
+    return current
+
+
+def check_void_evaluation(actor: Actor, evaluation: Evaluation, reason: str) -> str:
+    """An unsigned evaluation draft may be voided as entered in error, with a reason; a signed one never."""
+    check_can_write(actor)
+    check_voidable(evaluation)
+    return check_void_reason(reason)
+
+
+def do_void_evaluation(actor: Actor, evaluation: Evaluation, reason: str) -> Evaluation:
+    """Void it: kept in the database and the audit trail, left out of every list, chart and count."""
+    reason = check_void_evaluation(actor, evaluation, reason)
+    with transaction.atomic():
+        current = Evaluation.all_with_voided.select_for_update(of=("self",)).get(pk=evaluation.pk, clinic_id=evaluation.clinic_id)
+        check_voidable(current)  # signed or voided by someone else meanwhile
+        fields = mark_voided(current, actor.user, reason)
+        current.save(update_fields=[*fields, "updated_at"])
+        record_event(actor=actor, action="evaluation.void", patient_id=current.patient_id, obj=current,
+                     new={"reason": reason, "performed_on": current.performed_on})
+        # The referrals only this draft raised and nobody acted on leave the open lists with it.
+        for referral in Referral.objects.select_for_update(no_key=True).filter(
+                clinic_id=current.clinic_id, evaluation=current, status=ReferralStatus.OPEN):
+            referral.status, referral.closed_on = ReferralStatus.CLOSED, timezone.localdate()
+            referral.status_note = f"Closed: the evaluation that raised it was entered in error ({reason})."[:500]
+            referral.save(update_fields=["status", "closed_on", "status_note"])
+            record_event(actor=actor, action="referral.update", patient_id=referral.patient_id, obj=referral,
+                         old={"status": ReferralStatus.OPEN}, new={"status": referral.status, "because": "evaluation.void"})
     return current

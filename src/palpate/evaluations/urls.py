@@ -16,4 +16,5 @@ urlpatterns = [
     path("referrals/<id:referral_pk>/letter/", views.referral_letter, name="referral_letter"),
     path("referrals/<id:referral_pk>/letter.pdf", views.referral_pdf, name="referral_pdf"),
     path("referrals/<id:referral_pk>/status/", views.referral_status, name="referral_status"),
+    path("<id:evaluation_pk>/void/", views.void_evaluation, name="void"),
 ]

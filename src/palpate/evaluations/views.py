@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -53,6 +53,7 @@ from palpate.lib.vocabulary import (
     region_choices,
     region_groups,
 )
+from palpate.lib.voiding import void_page
 from palpate.patients.access import access_episode, access_patient
 from palpate.patients.models import Episode, Patient
 
@@ -429,3 +430,25 @@ def referral_status(request: AuthenticatedHttpRequest, pk: int, referral_pk: int
         "patient": patient, "referral": referral, "choices": choices, "error": error, "chosen": chosen,
         "note": note, "next": request.GET.get("next", request.POST.get("next", "")),
     }, status=status)
+
+
+
+@member_required(EVALUATION_WRITE)
+def void_evaluation(request: AuthenticatedHttpRequest, pk: int, evaluation_pk: int) -> HttpResponse:
+    """Mark Evaluation entered in error (the patient door first: another clinic's is a 404)."""
+    actor = request.actor
+    patient = access_patient(actor, pk, write=request.method == "POST")
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    try:  # all_with_voided: the page still says what was voided, and when, and why
+        evaluation = Evaluation.all_with_voided.select_related("voided_by").get(
+            clinic_id=patient.clinic_id, patient=patient, pk=int(str(evaluation_pk)))
+    except (Evaluation.DoesNotExist, ValueError):
+        raise Http404("No such record") from None
+    record_read(actor, "evaluation.void_view", patient_id=patient.pk, obj=evaluation, ip_address=client_ip(request))
+    crumbs = [(patient.full_name, reverse("patients:detail", args=[patient.pk]))]
+    if not evaluation.is_voided:
+        crumbs.append((f"Evaluation {evaluation.performed_on:%Y-%m-%d}", reverse("evaluations:detail", args=[patient.pk, evaluation.pk])))
+    return void_page(request, evaluation, what=f"the evaluation of {evaluation.performed_on:%Y-%m-%d}", crumbs=crumbs,
+                     done_url=reverse("patients:detail", args=[patient.pk]),
+                     do_void=lambda reason: services.do_void_evaluation(actor, evaluation, reason))

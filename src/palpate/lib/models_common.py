@@ -5,17 +5,20 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from palpate.lib.voiding import Voidable
+
 
 class RecordStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     SIGNED = "signed", "Signed"
 
 
-class SignedRecord(models.Model):
+class SignedRecord(Voidable):
     """A clinical document that is edited as a draft, then signed and locked.
 
     ``version`` increases on every save; a save that started from an older version is refused
-    (two people editing one draft: the second save is told, and keeps what it typed).
+    (two people editing one draft: the second save is told, and keeps what it typed). An unsigned
+    draft may be voided as entered in error (``palpate.lib.voiding``); a signed one never.
     """
 
     clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
@@ -29,7 +32,7 @@ class SignedRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(Voidable.Meta):
         abstract = True
 
     @property

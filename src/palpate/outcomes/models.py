@@ -5,13 +5,15 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from palpate.lib.voiding import Voidable
+
 
 class Source(models.TextChoices):
     CLINIC = "clinic", "Entered in the clinic"
     PATIENT = "patient", "Reported by the patient at home"
 
 
-class OutcomeMeasurement(models.Model):
+class OutcomeMeasurement(Voidable):
     """One completed questionnaire (or NPRS rating), scored by ``palpate.core.measures``.
 
     ``source`` says who filled it: the clinic (``entered_by`` typed it in) or the patient at home

@@ -27,6 +27,7 @@ from palpate.core import measures
 from palpate.core.errors import InputError
 from palpate.core.measures import ScoreResult
 from palpate.lib.http import Acting
+from palpate.lib.voiding import check_void_reason, check_voidable, mark_voided
 from palpate.outcomes import main_measure
 from palpate.outcomes.models import LicensedWording, MainMeasureChoice, OutcomeMeasurement, Source
 from palpate.outcomes.wording import can_take_wording, canonical, digest
@@ -204,3 +205,23 @@ def do_set_main_measure(actor: Actor, episode: Any, key: str) -> MainMeasureChoi
         record_event(actor=actor, action="outcomes.main_measure", patient_id=episode.patient_id, obj=choice,
                      old=old, new={"main_measure": key})
     return choice
+
+
+def check_void_measurement(actor: Actor, measurement: OutcomeMeasurement, reason: str) -> str:
+    """An unsigned outcome entry may be voided as entered in error, with a reason; a signed one never."""
+    check_can_record(actor)
+    check_voidable(measurement)
+    return check_void_reason(reason)
+
+
+def do_void_measurement(actor: Actor, measurement: OutcomeMeasurement, reason: str) -> OutcomeMeasurement:
+    """Void it: kept in the database and the audit trail, left out of every list, chart and count."""
+    reason = check_void_measurement(actor, measurement, reason)
+    with transaction.atomic():
+        current = OutcomeMeasurement.all_with_voided.select_for_update(of=("self",)).get(pk=measurement.pk, clinic_id=measurement.clinic_id)
+        check_voidable(current)  # signed or voided by someone else meanwhile
+        fields = mark_voided(current, actor.user, reason)
+        current.save(update_fields=[*fields])
+        record_event(actor=actor, action="outcome.void", patient_id=current.patient_id, obj=current,
+                     new={"reason": reason, "instrument": current.instrument, "taken_on": current.taken_on, "score": current.score})
+    return current

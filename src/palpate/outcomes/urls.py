@@ -13,4 +13,5 @@ urlpatterns = [
     path("episodes/<id:episode_pk>/report.pdf", views.progress_report, name="report"),
     path("<id:measurement_pk>/", views.measurement_detail, name="measurement"),
     path("wording/", views.licensed_wording, name="wording"),
+    path("<id:measurement_pk>/void/", views.void_measurement, name="void"),
 ]

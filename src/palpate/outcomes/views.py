@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +26,7 @@ from palpate.core import measures
 from palpate.core.errors import InputError
 from palpate.lib.decorators import client_ip, member_required
 from palpate.lib.pdf import pdf_response, render_pdf
+from palpate.lib.voiding import void_page
 from palpate.outcomes import main_measure, services
 from palpate.outcomes.charts import format_score
 from palpate.outcomes.forms import MainMeasureForm, MeasurementForm, WordingForm
@@ -263,3 +264,33 @@ def licensed_wording(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         "patient": patient, "form": form, "back": back,
         "rows": [(inst, loaded.get(inst.code)) for inst in eligible],
     })
+
+
+
+@member_required(CLINICAL_WRITE)
+def void_measurement(request: AuthenticatedHttpRequest, pk: int, measurement_pk: int) -> HttpResponse:
+    """Mark OutcomeMeasurement entered in error (the patient door first: another clinic's is a 404)."""
+    actor = request.actor
+    patient = access_patient(actor, pk, write=request.method == "POST")
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    try:  # all_with_voided: the page still says what was voided, and when, and why
+        measurement = OutcomeMeasurement.all_with_voided.select_related("voided_by").get(
+            clinic_id=patient.clinic_id, patient=patient, pk=int(str(measurement_pk)))
+    except (OutcomeMeasurement.DoesNotExist, ValueError):
+        raise Http404("No such record") from None
+    record_read(actor, "outcomes.void_view", patient_id=patient.pk, obj=measurement, ip_address=client_ip(request))
+    crumbs = [(patient.full_name, reverse("patients:detail", args=[patient.pk]))]
+    if not measurement.is_voided:
+        crumbs.append((f"{_abbreviation(measurement)} {measurement.taken_on:%Y-%m-%d}", reverse("outcomes:measurement", args=[patient.pk, measurement.pk])))
+    return void_page(request, measurement, what=f"the {_abbreviation(measurement)} of {measurement.taken_on:%Y-%m-%d}", crumbs=crumbs,
+                     done_url=reverse("outcomes:episode", args=[patient.pk, measurement.episode_id]),
+                     do_void=lambda reason: services.do_void_measurement(actor, measurement, reason))
+
+
+def _abbreviation(measurement: OutcomeMeasurement) -> str:
+    """The instrument's abbreviation as the forms print it (ODI, PSFS), never its code."""
+    try:
+        return measures.instrument(measurement.instrument).abbreviation
+    except (InputError, KeyError):
+        return "outcome measure"

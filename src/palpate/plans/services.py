@@ -29,6 +29,7 @@ from palpate.lib.clinical import build_request, run_plan
 from palpate.lib.models_common import RecordStatus, sign_record
 from palpate.lib.records import SignedAndLocked, check_editable, claim_version
 from palpate.lib.vocabulary import exercise_library, label
+from palpate.lib.voiding import check_void_reason, check_voidable, mark_voided
 from palpate.patients.models import Episode, EpisodeStatus, Patient
 from palpate.plans import certification
 from palpate.plans.models import PlanOfCare
@@ -459,3 +460,23 @@ def do_sign_plan(actor: Actor, plan: PlanOfCare, submitted_version: int | str | 
             record_event(actor=actor, action="plan.supersede", patient_id=fresh.patient_id, obj=old,
                          new={"superseded_by": fresh.pk})
     return fresh
+
+
+def check_void_plan(actor: Actor, plan: PlanOfCare, reason: str) -> str:
+    """An unsigned plan of care draft may be voided as entered in error, with a reason; a signed one never."""
+    check_can_write(actor)
+    check_voidable(plan)
+    return check_void_reason(reason)
+
+
+def do_void_plan(actor: Actor, plan: PlanOfCare, reason: str) -> PlanOfCare:
+    """Void it: kept in the database and the audit trail, left out of every list, chart and count."""
+    reason = check_void_plan(actor, plan, reason)
+    with transaction.atomic():
+        current = PlanOfCare.all_with_voided.select_for_update(of=("self",)).get(pk=plan.pk, clinic_id=plan.clinic_id)
+        check_voidable(current)  # signed or voided by someone else meanwhile
+        fields = mark_voided(current, actor.user, reason)
+        current.save(update_fields=[*fields, "updated_at"])
+        record_event(actor=actor, action="plan.void", patient_id=current.patient_id, obj=current,
+                     new={"reason": reason, "start_date": current.start_date})
+    return current

@@ -12,4 +12,5 @@ urlpatterns = [
     path("<id:plan_pk>/sign/", views.plan_sign, name="sign"),
     path("<id:plan_pk>/handout.pdf", views.handout_pdf, name="handout"),
     path("<id:plan_pk>/plan.pdf", views.plan_pdf, name="pdf"),
+    path("<id:plan_pk>/void/", views.void_plan, name="void"),
 ]

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
@@ -22,6 +23,7 @@ from palpate.core.errors import InputError
 from palpate.lib.decorators import client_ip, member_required
 from palpate.lib.pdf import pdf_response, render_pdf
 from palpate.lib.records import SignedAndLocked, StaleEdit
+from palpate.lib.voiding import void_page
 from palpate.patients.access import access_episode, access_patient
 from palpate.patients.models import EpisodeStatus, Patient
 from palpate.plans import documents, services
@@ -196,3 +198,25 @@ def _plan_pdf(request: AuthenticatedHttpRequest, patient: Patient, plan: PlanOfC
     }, request)
     record_read(actor, "plan.pdf", patient_id=patient.pk, obj=plan, ip_address=client_ip(request))
     return pdf_response(pdf, f"plan of care {patient.family_name} {patient.given_name} {plan.start_date or 'draft'}")
+
+
+
+@member_required(PLAN_WRITE)
+def void_plan(request: AuthenticatedHttpRequest, pk: int, plan_pk: int) -> HttpResponse:
+    """Mark PlanOfCare entered in error (the patient door first: another clinic's is a 404)."""
+    actor = request.actor
+    patient = access_patient(actor, pk, write=request.method == "POST")
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    try:  # all_with_voided: the page still says what was voided, and when, and why
+        plan = PlanOfCare.all_with_voided.select_related("voided_by").get(
+            clinic_id=patient.clinic_id, patient=patient, pk=int(str(plan_pk)))
+    except (PlanOfCare.DoesNotExist, ValueError):
+        raise Http404("No such record") from None
+    record_read(actor, "plan.void_view", patient_id=patient.pk, obj=plan, ip_address=client_ip(request))
+    crumbs = [(patient.full_name, reverse("patients:detail", args=[patient.pk]))]
+    if not plan.is_voided:
+        crumbs.append(("Plan of care (draft)", reverse("plans:detail", args=[patient.pk, plan.pk])))
+    return void_page(request, plan, what="the draft plan of care", crumbs=crumbs,
+                     done_url=reverse("patients:detail", args=[patient.pk]),
+                     do_void=lambda reason: services.do_void_plan(actor, plan, reason))

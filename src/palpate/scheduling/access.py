@@ -15,16 +15,19 @@ from palpate.clinics.roles import PATIENT_VIEW, PATIENT_WRITE
 from palpate.scheduling.models import Appointment, Authorization
 
 
-def appointments_for(actor: Actor | None) -> QuerySet[Appointment]:
+def appointments_for(actor: Actor | None, *, include_voided: bool = False) -> QuerySet[Appointment]:
+    """The clinic's appointments; those entered in error only for the one page that says so."""
     if actor is None or not actor.can(PATIENT_VIEW):
         return Appointment.objects.none()
-    return Appointment.objects.filter(clinic=actor.clinic)
+    manager = Appointment.all_with_voided if include_voided else Appointment.objects
+    return manager.filter(clinic=actor.clinic)
 
 
 def access_appointment(actor: Actor | None, pk: object, write: bool = False,
-                       related: tuple[str, ...] = ("patient", "episode", "therapist", "room")) -> Appointment:
+                       related: tuple[str, ...] = ("patient", "episode", "therapist", "room"),
+                       include_voided: bool = False) -> Appointment:
     try:
-        appointment = appointments_for(actor).select_related(*related).get(pk=int(str(pk)))
+        appointment = appointments_for(actor, include_voided=include_voided).select_related(*related).get(pk=int(str(pk)))
     except (Appointment.DoesNotExist, ValueError, OverflowError):
         raise Http404("No such appointment") from None
     assert actor is not None

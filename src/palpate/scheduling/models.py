@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from palpate.lib.voiding import Voidable
+
 
 class AppointmentKind(models.TextChoices):
     EVALUATION = "evaluation", "Evaluation"
@@ -33,6 +35,9 @@ class AppointmentStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
     LATE_CANCELLED = "late_cancelled", "Late cancellation"
     NO_SHOW = "no_show", "No-show"
+    # Voided (palpate.lib.voiding): not in HOLDS_TIME, so the database's no-double-booking rule
+    # frees its time at once; the default manager hides it everywhere.
+    ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
 
 
 # Statuses whose appointment occupies its therapist and room: the others free the time.
@@ -209,7 +214,7 @@ class Series(models.Model):
         return f"Series of {self.requested} from {self.first_day}"
 
 
-class Appointment(models.Model):
+class Appointment(Voidable):
     clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     episode = models.ForeignKey("patients.Episode", on_delete=models.PROTECT, related_name="+")

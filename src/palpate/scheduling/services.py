@@ -35,6 +35,7 @@ from palpate.clinics.actor import Actor
 from palpate.clinics.models import Clinic, Membership
 from palpate.clinics.roles import CLINIC_MANAGE, CLINICAL_WRITE, PATIENT_WRITE, Role
 from palpate.lib.models_common import RecordStatus
+from palpate.lib.voiding import check_void_reason, check_voidable, mark_voided
 from palpate.patients.models import Episode, EpisodeStatus, Patient
 from palpate.plans.models import PlanOfCare
 from palpate.scheduling import calendar as cal
@@ -683,6 +684,45 @@ def complete_for_signed_visit(actor: Actor, visit: Visit) -> None:
         return
     _change_status(actor, appointment, AppointmentStatus.COMPLETED, "appointment.complete",
                    now=visit.signed_at or timezone.now(), extra={"visit": visit.pk})
+
+
+def release_for_voided_visit(actor: Actor, visit: Visit) -> None:
+    """The visits app's hook: a draft note voided as entered in error frees the appointment it was
+    started from (unlinked, back to arrived), so a visit can be started from it again."""
+    appointment = Appointment.objects.select_for_update(no_key=True).filter(clinic_id=visit.clinic_id, visit=visit).first()
+    if appointment is None:
+        return
+    appointment.visit = None
+    status = AppointmentStatus.ARRIVED if appointment.status == AppointmentStatus.IN_SESSION else appointment.status
+    _change_status(actor, appointment, status, "appointment.visit_voided", now=timezone.now(),
+                   reason=appointment.reason, extra={"visit": None})
+
+
+def check_void_appointment(actor: Actor, appointment: Appointment, reason: str) -> str:
+    """An appointment booked by mistake may be voided with a reason, unless a visit note hangs on it."""
+    check_can_schedule(actor)
+    check_voidable(appointment)
+    if appointment.visit_id is not None:
+        raise NotNow("A visit note was started from this appointment: void the draft note first, "
+                     "or, when it is signed, keep the appointment (the note is corrected by an addendum).")
+    return check_void_reason(reason)
+
+
+def do_void_appointment(actor: Actor, appointment: Appointment, reason: str) -> Appointment:
+    """Void: kept in the database and the trail, gone from the calendar, Today, free slots and counts."""
+    reason = check_void_appointment(actor, appointment, reason)
+    with transaction.atomic():
+        current = (Appointment.all_with_voided.select_for_update(no_key=True, of=("self",))
+                   .get(pk=appointment.pk, clinic_id=appointment.clinic_id))
+        reason = check_void_appointment(actor, current, reason)
+        old = {"status": current.status}
+        fields = mark_voided(current, actor.user, reason)
+        # Not a time-holding status: the database's no-double-booking rule frees the slot at once.
+        current.status = AppointmentStatus.ENTERED_IN_ERROR
+        current.save(update_fields=[*fields, "status", "updated_at"])
+        record_event(actor=actor, action="appointment.void", patient_id=current.patient_id, obj=current, old=old,
+                     new={"status": current.status, "reason": reason})
+    return current
 
 
 # -- a series from the plan of care ----------------------------------------------------------------

@@ -67,7 +67,9 @@ def _message(reminder: Reminder) -> EmailMessage | str:
     from palpate.scheduling.feed import appointment_ics
     from palpate.scheduling.services import schedule_settings, zone
 
-    appointment = Appointment.objects.select_related("patient", "therapist", "room", "clinic").get(pk=reminder.appointment_id)
+    # all_with_voided: an appointment entered in error since is skipped with that reason, not an error.
+    appointment = (Appointment.all_with_voided.select_related("patient", "therapist", "room", "clinic")
+                   .get(pk=reminder.appointment_id))
     if appointment.status != AppointmentStatus.BOOKED:
         return f"the appointment is {appointment.get_status_display().lower()}"
     if appointment.starts_at != reminder.starts_at:

@@ -17,6 +17,7 @@ urlpatterns = [
     path("appointments/<id:pk>/move/", views.move, name="move"),
     path("appointments/<id:pk>/cancel/", views.cancel, name="cancel"),
     path("appointments/<id:pk>/no-show/", views.no_show, name="no_show"),
+    path("appointments/<id:pk>/void/", views.void, name="void"),
     path("settings/", views.schedule_settings, name="settings"),
     path("feed/", views.feed_settings, name="feed"),
     path("feed/<str:token>.ics", views.feed_ics, name="feed_ics"),

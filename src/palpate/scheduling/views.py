@@ -22,6 +22,7 @@ from palpate.audit.services import record_read
 from palpate.clinics.http import AuthenticatedHttpRequest
 from palpate.clinics.roles import CLINIC_MANAGE, CLINICAL_WRITE, PATIENT_VIEW, PATIENT_WRITE
 from palpate.lib.decorators import client_ip, member_required
+from palpate.lib.voiding import void_page
 from palpate.patients.access import access_episode, access_patient
 from palpate.patients.search import search
 from palpate.plans.models import PlanOfCare
@@ -517,3 +518,22 @@ def feed_ics(request: Any, token: str) -> HttpResponse:
     response["Cache-Control"] = "private, no-store"
     return response
 
+
+
+@member_required(PATIENT_WRITE)
+def void(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Mark an appointment booked by mistake entered in error (another clinic's is a 404)."""
+    actor = request.actor
+    appointment = access_appointment(actor, pk, write=True, related=("patient", "voided_by"), include_voided=True)
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    record_read(actor, "appointment.void_view", patient_id=appointment.patient_id, obj=appointment,
+                ip_address=client_ip(request))
+    tz = services.zone(services.schedule_settings(actor.clinic))
+    when = cal.words(appointment.starts_at, tz)
+    crumbs = [(appointment.patient.full_name, reverse("patients:detail", args=[appointment.patient_id]))]
+    if not appointment.is_voided:
+        crumbs.append((f"Appointment {when}", reverse("scheduling:appointment", args=[appointment.pk])))
+    return void_page(request, appointment, what=f"the appointment of {when}", crumbs=crumbs,
+                     done_url=reverse("scheduling:home"), refusals=(services.SchedulingRefused,),
+                     do_void=lambda reason: services.do_void_appointment(actor, appointment, reason))

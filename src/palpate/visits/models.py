@@ -28,6 +28,7 @@ from django.db.models.fields.json import KT
 
 from palpate.lib.models_common import SignedRecord
 from palpate.lib.vocabulary import label
+from palpate.lib.voiding import PartsOfCurrentManager
 
 
 # Stored values are the vocabulary's codes; the words are the vocabulary's (core/kb/vocabulary.yaml).
@@ -97,6 +98,10 @@ class Response(models.TextChoices):
     RELIEF = "relief", label("relief", "response")
 
 
+class RowsOfCurrentVisits(PartsOfCurrentManager):
+    parent = "visit"
+
+
 class TreatmentRow(models.Model):
     clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="treatments")
@@ -107,6 +112,10 @@ class TreatmentRow(models.Model):
     pressure = models.CharField(max_length=10)
     minutes = models.PositiveSmallIntegerField()
     response = models.CharField(max_length=12, choices=Response.choices, blank=True)
+
+    # Rows of a visit entered in error are left out wherever rows are read on their own.
+    objects = RowsOfCurrentVisits()
+    all_with_voided = models.Manager()  # noqa: DJ012 (a manager, which ruff takes for a field)
 
     class Meta:
         ordering = ["position", "id"]
@@ -123,6 +132,10 @@ class ComplementaryRow(models.Model):
     therapy = models.CharField(max_length=32)
     minutes = models.PositiveSmallIntegerField(default=0)
     notes = models.CharField(max_length=200, blank=True)
+
+    # Rows of a visit entered in error are left out wherever rows are read on their own.
+    objects = RowsOfCurrentVisits()
+    all_with_voided = models.Manager()  # noqa: DJ012 (a manager, which ruff takes for a field)
 
     class Meta:
         ordering = ["position", "id"]

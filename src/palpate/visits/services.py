@@ -1,8 +1,9 @@
 """Every write to visit notes: ``check_*`` validates, ``do_*`` changes and audits in one transaction.
 
 Starting a visit prefills it (carry-forward): the treatment rows and findings of the episode's last
-signed visit, else the plan of care's items; the complementary therapies likewise, with 0 minutes
-for the therapist to fill. The rows as carried (with the response recorded for each last time)
+signed visit, else the plan of care's items; the complementary therapies likewise, with their
+minutes (a plan's therapies have none: 0, for the therapist to fill). A row at 0 minutes is not
+billed, so signing points it out and asks for a confirmation (:func:`zero_minute_rows`). The rows as carried (with the response recorded for each last time)
 are kept on the visit (``Visit.carried_forward``): the soreness typed today changes them
 (``visits.carry``, planning policy §3).
 
@@ -48,12 +49,13 @@ from palpate.evaluations.services import latest_evaluation, record_cleared
 from palpate.lib.clinical import build_request, clinic_policy, run_plan, screen_is_current
 from palpate.lib.models_common import RecordStatus, sign_record
 from palpate.lib.records import check_editable, claim_version, version_number
-from palpate.lib.vocabulary import choices, region_choices
+from palpate.lib.vocabulary import choices, label, region_choices
+from palpate.lib.voiding import check_void_reason, check_voidable, mark_voided
 from palpate.patients.models import Episode, Patient
 from palpate.plans.services import current_plan
 from palpate.reported.services import report_for_next_note
 from palpate.visits import carry
-from palpate.visits.hooks import visit_signed
+from palpate.visits.hooks import visit_signed, visit_voided
 from palpate.visits.models import Addendum, ComplementaryRow, TreatmentRow, Visit
 from palpate.visits.note import Complementary, NoteInput, Treatment
 
@@ -136,7 +138,9 @@ def prefill(episode: Episode, plan: Any | None) -> Prefill:
             # The responses are today's to record: the rows carry forward without them, and the
             # last visit's response to each is kept beside them (``carried``) to be shown.
             treatments=[Treatment(r.technique, r.region, r.side, r.pressure, r.minutes) for r in rows],
-            complementary=[Complementary(r.therapy, 0) for r in last.complementary.all()],
+            # Complementary therapies carry their minutes like technique rows do; one that carries
+            # 0 minutes is pointed out before signing (``zero_minute_rows``), not silently unbilled.
+            complementary=[Complementary(r.therapy, r.minutes) for r in last.complementary.all()],
             # Findings stay until the therapist clears them: a wound seen last time is assumed open.
             findings=[dict(f) for f in last.findings or []],
             source=f"last visit ({last.visit_date:%Y-%m-%d})",
@@ -148,11 +152,16 @@ def prefill(episode: Episode, plan: Any | None) -> Prefill:
                                 int(i["minutes"])) for i in plan.items or [] if _documentable(i)]
         return Prefill(
             treatments=treatments,
-            complementary=[Complementary(str(c["therapy"]), 0) for c in plan.complementary or []
+            # A plan of care names therapies without minutes: they start at 0 (pointed out before signing).
+            complementary=[Complementary(str(c["therapy"]), _minutes(c.get("minutes"))) for c in plan.complementary or []
                            if c.get("therapy") in therapies],
             source=f"plan of care ({plan.start_date:%Y-%m-%d})" if plan.start_date else "draft plan of care (not signed)",
             carried=[t.stored() for t in treatments])
     return Prefill()
+
+
+def _minutes(value: object) -> int:
+    return value if isinstance(value, int) and value > 0 else 0
 
 
 def with_patient_report(episode: Episode, last: Visit, filled: Prefill) -> Prefill:
@@ -645,8 +654,42 @@ def unresolved(visit: Visit, treatments: Sequence[Treatment] | None = None,
     return problems
 
 
-def do_sign_visit(actor: Actor, visit: Visit, submitted_version: object = None) -> Visit:
+class ZeroMinutesUnconfirmed(NotSignable):
+    """Rows at 0 minutes (not billed) that the signer has not confirmed."""
+
+
+def empty_note_fields(visit: Visit, clinic: Any) -> list[str]:
+    """The note's assessment and plan, when empty and the clinic asks for them before signing."""
+    if not clinic.sign_requires_assessment_and_plan:
+        return []
+    return [name for name, text in (("assessment", visit.assessment), ("plan", visit.plan_text)) if not text.strip()]
+
+
+def empty_fields_problem(empty: Sequence[str]) -> str:
+    if not empty:
+        return ""
+    words = " and the ".join(empty)
+    return (f"Write the {words} before signing: {'they are' if len(empty) > 1 else 'it is'} empty. "
+            "The note is kept as a draft.")
+
+
+def zero_minute_rows(treatments: Sequence[Treatment], complementary: Sequence[Complementary]) -> list[str]:
+    """The rows at 0 minutes, named as the sign panel shows them: not billed unless minutes are given."""
+    named = [f"{label(t.technique, 'technique')} at the {t.where}" for t in treatments if not t.minutes]
+    return named + [label(c.therapy) for c in complementary if not c.minutes]
+
+
+def zero_minutes_problem(rows: Sequence[str]) -> str:
+    return (f"{', '.join(rows)}: 0 minutes, so not billed. Give the minutes given today, remove the row, "
+            "or confirm that it was not given and sign again.")
+
+
+def do_sign_visit(actor: Actor, visit: Visit, submitted_version: object = None, *,
+                  confirm_zero_minutes: bool = False) -> Visit:
     """Sign and lock the stored note. ``submitted_version`` (from a form) refuses a stale sign.
+
+    Refused (NotSignable, the note kept as it is) while the clinic asks for an assessment and a plan
+    and either is empty, and (ZeroMinutesUnconfirmed) while a row at 0 minutes is not confirmed.
 
     The stored screen is used as it is when it stands on the facts as they are now; otherwise (an
     evaluation corrected since the save, new clinic thresholds, a new release of the clinical core)
@@ -668,6 +711,11 @@ def do_sign_visit(actor: Actor, visit: Visit, submitted_version: object = None) 
         problems = unresolved(signed)
         if problems:
             raise NotSignable(" ".join(problems))
+        if empty := empty_note_fields(signed, actor.clinic):
+            raise NotSignable(empty_fields_problem(empty))
+        zero = zero_minute_rows(*stored_rows(signed))
+        if zero and not confirm_zero_minutes:
+            raise ZeroMinutesUnconfirmed(zero_minutes_problem(zero))
         sign_record(signed, actor.user, timezone.now())
         signed.save(update_fields=fields)
         record_event(actor=actor, action="visit.sign", patient_id=signed.patient_id, obj=signed,
@@ -695,3 +743,24 @@ def do_add_addendum(actor: Actor, visit: Visit, text: str) -> Addendum:
         record_event(actor=actor, action="visit.addendum", patient_id=visit.patient_id, obj=addendum,
                      new={"visit": visit.pk, "text": text, "signed_at": addendum.signed_at})
     return addendum
+
+
+def check_void_visit(actor: Actor, visit: Visit, reason: str) -> str:
+    """An unsigned draft may be voided as entered in error, with a reason; a signed note never."""
+    check_can_write(actor)
+    check_voidable(visit)
+    return check_void_reason(reason)
+
+
+def do_void_visit(actor: Actor, visit: Visit, reason: str) -> Visit:
+    """Void the draft: it stays in the database and the trail, and leaves every list and count."""
+    reason = check_void_visit(actor, visit, reason)
+    with transaction.atomic():
+        current = Visit.all_with_voided.select_for_update(of=("self",)).get(pk=visit.pk, clinic_id=visit.clinic_id)
+        check_voidable(current)  # signed or voided by someone else meanwhile
+        fields = mark_voided(current, actor.user, reason)
+        current.save(update_fields=[*fields, "updated_at"])
+        record_event(actor=actor, action="visit.void", patient_id=current.patient_id, obj=current,
+                     new={"reason": reason, "visit_date": current.visit_date})
+        visit_voided(actor, current)  # e.g. its appointment may be started again (visits/hooks.py)
+    return current

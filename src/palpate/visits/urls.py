@@ -13,5 +13,6 @@ urlpatterns = [
     path("<id:visit_pk>/row/", views.new_row, name="row"),
     path("<id:visit_pk>/sign/", views.sign_visit, name="sign"),
     path("<id:visit_pk>/addendum/", views.add_addendum, name="addendum"),
+    path("<id:visit_pk>/void/", views.void_visit, name="void"),
     path("<id:visit_pk>/note.pdf", views.note_pdf, name="pdf"),
 ]

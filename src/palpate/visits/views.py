@@ -19,7 +19,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +35,7 @@ from palpate.lib.decorators import client_ip, member_required
 from palpate.lib.pdf import pdf_response, render_pdf
 from palpate.lib.records import StaleEdit, check_editable
 from palpate.lib.vocabulary import label, pressure_help, where
+from palpate.lib.voiding import void_page
 from palpate.patients.access import access_episode, access_patient
 from palpate.patients.models import EpisodeStatus, Patient
 from palpate.visits import carry, services
@@ -234,7 +235,21 @@ def _visit_note(request: AuthenticatedHttpRequest, patient: Patient, visit: Visi
         return _save(request, patient, visit)
     record_read(actor, "visit.view", patient_id=patient.pk, obj=visit, ip_address=client_ip(request))
     addenda = list(visit.addenda.select_related("signed_by").all())
+    typed = request.session.pop(_typed_key(visit), None)
+    if typed is not None and not visit.is_signed:
+        data = QueryDict(mutable=True)
+        for name, values in typed["data"].items():
+            data.setlist(name, values)
+        forms = NoteForms(visit, data=data)
+        if forms.is_valid():  # the rows a save refused, as typed, with the reason next to each
+            page = checked_page(forms, services.check_visit_note(actor, visit, forms.note()))
+            page.notices.append(("error", typed["notice"]))
+            return render(request, "visits/note.html", _context(request, patient, visit, page, addenda=addenda))
     return render(request, "visits/note.html", _context(request, patient, visit, stored_page(visit), addenda=addenda))
+
+
+def _typed_key(visit: Visit) -> str:
+    return f"visits.typed.{visit.pk}"
 
 
 def _save(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit) -> HttpResponse:
@@ -276,16 +291,18 @@ def _save(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit) -> 
         return render(request, "visits/note.html", _context(request, patient, fresh, page), status=409)
     saved = outcome.visit
     if outcome.status == "rows_refused":
-        forms.with_version(saved.version)
+        # Saved in part: post/redirect/get, so a reload does not post the old version again (which
+        # would be refused as stale). What was typed, the refused rows included, waits in the session
+        # for the page the browser is sent to, which checks it again to show each row's reason.
+        typed = {k: v for k, v in request.POST.lists() if k not in ("csrfmiddlewaretoken", "sign")}
+        typed["version"] = [str(saved.version)]
         count = len(checked.refused_rows) + len(checked.refused_complementary)
-        page.notices.append((
-            "error",
+        request.session[_typed_key(saved)] = {"data": typed, "notice": (
             f"Saved the note and findings, but NOT the treatment rows or complementary therapies: {count} row"
             f"{'s' if count != 1 else ''} break{'s' if count == 1 else ''} today's safety screen (shown next to "
             "the row). Change or remove the row, or give a reason to override where the restriction allows it "
-            "(therapists only), then save again.",
-        ))
-        return render(request, "visits/note.html", _context(request, patient, saved, page))
+            "(therapists only), then save again.")}
+        return redirect(_note_url(saved))
 
     response = checked.response
     if response is not None and response.changed_rows:
@@ -301,6 +318,9 @@ def _save(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit) -> 
     if "sign" in request.POST:
         try:
             services.do_sign_visit(actor, saved, saved.version)
+        except services.ZeroMinutesUnconfirmed as refused:  # asked on the sign page, which names the rows
+            messages.warning(request, f"Saved, but not signed yet: {refused}")
+            return redirect("visits:sign", pk=patient.pk, visit_pk=saved.pk)
         except PermissionDenied as refused:  # NotSignable, or a role that cannot sign
             messages.error(request, f"Saved, but not signed: {refused}")
             return redirect(_note_url(saved))
@@ -388,13 +408,16 @@ def sign_visit(request: AuthenticatedHttpRequest, pk: int, visit_pk: int) -> Htt
     actor = request.actor
     patient = access_patient(actor, pk, write=request.method == "POST")
     visit = _visit(patient, visit_pk)
-    problem = ""
+    problem, confirm_problem = "", ""
     if request.method == "POST":
         services.check_can_sign(actor)
         check_editable(visit)
         try:
             # A missing version counts as stale: signing must be of the note the signer reviewed.
-            services.do_sign_visit(actor, visit, request.POST.get("version", ""))
+            services.do_sign_visit(actor, visit, request.POST.get("version", ""),
+                                   confirm_zero_minutes=request.POST.get("confirm_zero_minutes") == "1")
+        except services.ZeroMinutesUnconfirmed:
+            confirm_problem = "Confirm the rows at 0 minutes below (or give their minutes in the note), then sign."
         except services.NotSignable as refused:
             problem = str(refused)
         except StaleEdit:
@@ -404,13 +427,19 @@ def sign_visit(request: AuthenticatedHttpRequest, pk: int, visit_pk: int) -> Htt
             messages.success(request, "Signed. The note is now locked; corrections are signed addenda.")
             return redirect(_note_url(visit))
     treatments, complementary = services.stored_rows(visit)
-    problems = [problem] if problem else ([] if visit.is_signed else services.unresolved(visit, treatments,
-                                                                                          complementary))
+    problems = [] if visit.is_signed else services.unresolved(visit, treatments, complementary)
+    if not visit.is_signed and (empty := services.empty_note_fields(visit, actor.clinic)):
+        problems.append(services.empty_fields_problem(empty))
+    if problem and problem not in problems:
+        problems.insert(0, problem)
+    # Rows at 0 minutes are not billed: named here, and signing asks for a confirmation.
+    zero_minute_rows = [] if visit.is_signed else services.zero_minute_rows(treatments, complementary)
     record_read(actor, "visit.sign_view", patient_id=patient.pk, obj=visit, ip_address=client_ip(request))
     return render(request, "visits/sign.html", {
-        "patient": patient, "visit": visit, "problems": problems, "treatments": treatments,
-        "complementary": complementary, "can_sign": actor.can(NOTE_SIGN),
-    }, status=409 if problem else 200)
+        "patient": patient, "visit": visit, "problems": problems, "confirm_problem": confirm_problem,
+        "treatments": treatments, "complementary": complementary, "can_sign": actor.can(NOTE_SIGN),
+        "zero_minute_rows": zero_minute_rows,
+    }, status=409 if problem or confirm_problem else 200)
 
 
 @member_required(CLINICAL_WRITE)
@@ -456,3 +485,24 @@ def _note_pdf(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit)
     record_read(actor, "visit.pdf", patient_id=patient.pk, obj=visit, ip_address=client_ip(request))
     return pdf_response(pdf, f"visit-note-{patient.record_number}-{visit.visit_date:%Y-%m-%d}")
 
+
+
+@member_required(CLINICAL_WRITE)
+def void_visit(request: AuthenticatedHttpRequest, pk: int, visit_pk: int) -> HttpResponse:
+    """Mark a draft note entered in error (the patient door first: another clinic's is a 404)."""
+    actor = request.actor
+    patient = access_patient(actor, pk, write=request.method == "POST")
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    try:  # all_with_voided: the page still says what was voided, and when, and why
+        visit = Visit.all_with_voided.select_related("voided_by").get(
+            clinic_id=patient.clinic_id, patient=patient, pk=int(str(visit_pk)))
+    except (Visit.DoesNotExist, ValueError):
+        raise Http404("No such visit") from None
+    record_read(actor, "visit.void_view", patient_id=patient.pk, obj=visit, ip_address=client_ip(request))
+    crumbs = [(patient.full_name, reverse("patients:detail", args=[patient.pk]))]
+    if not visit.is_voided:
+        crumbs.append((f"Visit note {visit.visit_date:%Y-%m-%d}", _note_url(visit)))
+    return void_page(request, visit, what=f"the visit note of {visit.visit_date:%Y-%m-%d}", crumbs=crumbs,
+                     done_url=reverse("visits:list", args=[patient.pk]),
+                     do_void=lambda reason: services.do_void_visit(actor, visit, reason))
