@@ -25,7 +25,10 @@ FOCUS_AND_BAR = """() => {
   const r = el.getBoundingClientRect(), b = bar.getBoundingClientRect();
   const inBar = bar.contains(el);
   const visible = r.width > 0 && r.height > 0;
-  const overlaps = visible && r.left < b.right && r.right > b.left && r.top < b.bottom && r.bottom > b.top;
+  const intersects = visible && r.left < b.right && r.right > b.left && r.top < b.bottom && r.bottom > b.top;
+  // A control taller than the room above the bar cannot be wholly clear of it: then its top must be.
+  const fits = r.height < b.top;
+  const overlaps = intersects && (fits || r.top >= b.top);
   return {tag: el.tagName.toLowerCase(), name: el.name || el.id || el.textContent.trim().slice(0, 40),
           inBar, overlaps, top: Math.round(r.top), bottom: Math.round(r.bottom), barTop: Math.round(b.top)};
 }"""
