@@ -17,7 +17,14 @@ import time
 import pytest
 
 from tests.e2e.conftest import sign_in
-from tests.e2e.staff_pages import NOT_PAGE_NAMESPACES, NOT_PAGES, SIGNED_OUT_PAGES, STAFF_PAGES, demo_ids, resolver_names
+from tests.e2e.staff_pages import (
+    NOT_PAGE_NAMESPACES,
+    NOT_PAGES,
+    SIGNED_OUT_PAGES,
+    STAFF_PAGES,
+    demo_ids,
+    resolver_names,
+)
 
 pytestmark = pytest.mark.e2e
 

@@ -13,6 +13,7 @@ into a response. The live htmx preview shows the same check without saving.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -382,7 +383,7 @@ def new_row(request: AuthenticatedHttpRequest, pk: int, visit_pk: int) -> HttpRe
         kind = "t"
     # The row's number in its table (palpate.js counts the rows): each added row's controls get names of their own.
     number = request.GET.get("n", "")
-    n = min(int(number), MAX_ROW_NUMBER) if number.isdigit() else None
+    n = min(int(number), MAX_ROW_NUMBER) if re.fullmatch(r"[0-9]{1,6}", number) else None
     return render(request, f"visits/_row_{kind}.html", {"row": blank_row(kind), "status": {}, "patient": patient, "n": n,
                                                         "visit": visit, "editable": True,
                                                         "can_override": actor.can(SAFETY_OVERRIDE)})
