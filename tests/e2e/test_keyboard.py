@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import ARTIFACTS, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -77,6 +77,13 @@ def test_tabbing_through_the_visit_note_at_1366_px_never_hides_the_focus_under_t
     page.set_default_timeout(10_000)
     sign_in(page, live_server.url, "harbor-pt")
     page.goto(f"{live_server.url}/patients/{demo_records.draft_visit_patient}/visits/{demo_records.draft_visit}/")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "visit-note-1366.png"), full_page=True)
+    # The desktop's width is used: today's safety panel stands beside the treatment rows.
+    rows = page.locator("fieldset.treatment").bounding_box()
+    panel = page.locator("#live-screen").bounding_box()
+    assert panel["x"] >= rows["x"] + rows["width"], f"the safety panel {panel} is not beside the rows {rows}"
+    assert panel["y"] < rows["y"] + rows["height"] and rows["y"] < panel["y"] + panel["height"]
     stops, covered = _walk_to_the_save_bar(page)
     assert stops > 30, f"only {stops} tab stops before the save bar: the walk did not go through the note"
     assert not covered, f"the sticky save bar covered the focused control at {len(covered)} stops:\n" + "\n".join(covered)
@@ -111,6 +118,12 @@ def test_tabbing_through_the_evaluation_at_390_px_never_hides_the_focus_under_th
     page.set_default_timeout(10_000)
     sign_in(page, live_server.url, "harbor-pt")
     page.goto(f"{live_server.url}/patients/{demo_records.patient}/evaluations/episode/{demo_records.episode}/new/")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "evaluation-390.png"), full_page=True)
+    # One column on a phone: each section under the one before.
+    subjective = page.locator("#sec-subjective").bounding_box()
+    posture = page.locator("#sec-posture").bounding_box()
+    assert posture["y"] >= subjective["y"] + subjective["height"], "the sections stand side by side on a phone"
     stops, covered = _walk_to_the_save_bar(page)
     assert stops > 50, f"only {stops} tab stops before the save bar: the walk did not go through the evaluation"
     assert not covered, f"the sticky save bar covered the focused control at {len(covered)} stops:\n" + "\n".join(covered)
