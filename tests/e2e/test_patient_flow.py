@@ -24,7 +24,9 @@ def test_a_therapist_creates_a_patient_finds_it_in_the_list_and_opens_it(live_se
     page.get_by_label("Date of birth").fill("2999-01-01")
     page.get_by_label("Sex").select_option("female")
     page.get_by_role("button", name="Add patient").click()
-    assert page.get_by_text("The date of birth is in the future").is_visible()
+    # At its field, and as a link to the field in the error summary that has the focus.
+    assert page.get_by_text("The date of birth is in the future; check the year.", exact=True).is_visible()
+    assert page.locator("[data-error-summary]").get_by_role("link", name=re.compile("The date of birth is in the future")).is_visible()
     assert page.get_by_label("First name").input_value() == "Ingrid"
     screenshot("patient-form-error")
 

@@ -266,7 +266,8 @@ def test_a_new_user_walks_the_whole_clinical_path_on_a_demo_patient(live_server,
         complementary_minutes(page, n).fill("10")
     page.get_by_role("button", name="Save and sign").click()
     alert(page, "Nothing you typed has been lost")
-    expect(page.get_by_text("Enter a number from 0 to 10.")).to_be_visible()
+    expect(page.get_by_text("Enter a number from 0 to 10.", exact=True)).to_be_visible()  # at the field
+    expect(page.locator("[data-error-summary]").get_by_role("link", name=re.compile("Enter a number from 0 to 10"))).to_be_visible()
     assert page.get_by_label("Subjective: what the patient reports").input_value() == "Sore when lifting the kettle."
     page.get_by_label("Pain after treatment, NPRS (0-10)").fill("4")
     page.get_by_role("button", name="Save and sign").click()

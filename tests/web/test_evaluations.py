@@ -224,7 +224,8 @@ def test_a_local_finding_on_a_paired_region_without_a_side_is_refused_at_its_row
     assert response.status_code == 200
     body = response.content.decode()
     assert "Forearm is paired: choose left or right." in body
-    assert 'id="id_find-0-side-errors"' in body
+    # The error's id is the one Django's aria-describedby on the select points at.
+    assert 'id="id_find-0-side_error"' in body and 'aria-describedby="id_find-0-side_error"' in body
     assert re.search(r'<option value="open_wound" selected>', body)
     assert re.search(r'<option value="forearm" selected>', body)
     assert 'value="130"' in body

@@ -617,7 +617,7 @@ def test_the_chart_panel_lists_visits_flags_drafts_and_offers_start_to_writers(c
     world = clinical_world.world
     signed_visit(world, rows=[])
     page = as_user(world.alice).get(f"/patients/{world.harbor_patient.pk}/").content.decode()
-    panel = page.split("visits-panel")[1].split("</div>")[0]
+    panel = page.split("visits-panel")[1].split("</form>")[0]  # the panel ends with its Start button
     assert "Draft, unsigned" in panel and "Signed" in panel and "6 → –" in panel
     assert "1 unsigned draft" in panel and "Start visit" in panel
     auditor = as_user(world.aubrey).get(f"/patients/{world.harbor_patient.pk}/").content.decode()

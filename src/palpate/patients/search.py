@@ -23,6 +23,10 @@ from palpate.patients.models import PatientQuerySet
 
 TRIGRAM = 3
 FTS_TABLE = "patients_patient_search"
+# The longest search the patient list runs: a full name is at most 201 characters (two names of 100
+# and a space). Even as percent-encoded four-byte characters a search this long keeps the URL well
+# under gunicorn's 4094-byte request line, past which the server answers a bare 414.
+SEARCH_MAX_LENGTH = 201
 
 
 def words(query: str) -> list[str]:

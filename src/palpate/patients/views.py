@@ -15,7 +15,7 @@ from palpate.patients import services
 from palpate.patients.access import access_episode, access_patient, patients_for
 from palpate.patients.forms import EpisodeForm, PatientForm
 from palpate.patients.models import Episode
-from palpate.patients.search import search
+from palpate.patients.search import SEARCH_MAX_LENGTH, search
 
 PAGE_SIZE = 25
 
@@ -23,14 +23,20 @@ PAGE_SIZE = 25
 @member_required(PATIENT_VIEW)
 def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
+    # A search longer than any name, number or address searches nothing: it says so (a form-level
+    # error on the page) instead of running, or of growing the URL until the server answers 414.
+    too_long = len(query) > SEARCH_MAX_LENGTH
+    search_error = (f"Search for at most {SEARCH_MAX_LENGTH} characters: this search has {len(query)}. "
+                    "Shorten it and search again.") if too_long else ""
+    found = patients_for(request.actor).none() if too_long else search(patients_for(request.actor), query)
     # Only what the list shows: a clinic may hold tens of thousands of patients.
-    patients = search(patients_for(request.actor), query).only(
+    patients = found.only(
         "id", "clinic_id", "family_name", "given_name", "record_number", "date_of_birth", "phone")
     page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
     # Names on a list are patient data too: who searched for what, and which ids were shown.
     record_read(request.actor, "patient.list", patient_id=None, ip_address=client_ip(request),
-                detail={"query": query, "page": page.number, "shown": [p.pk for p in page.object_list]})
-    context = {"page": page, "query": query}
+                detail={"query": query[:SEARCH_MAX_LENGTH], "page": page.number, "shown": [p.pk for p in page.object_list]})
+    context = {"page": page, "query": query, "search_error": search_error, "search_max_length": SEARCH_MAX_LENGTH}
     template = "patients/list.html#results" if request.htmx else "patients/list.html"
     return render(request, template, context)
 

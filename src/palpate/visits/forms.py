@@ -378,6 +378,10 @@ class RowSet:
         return [f for f in self.used() if f.errors]
 
 
+# The names the row cells' labels use (visits/_row_*.html: "Technique, treatment row 3").
+ROW_TABLE_NAMES = {"rom": "Range of motion", "f": "Finding", "t": "Treatment", "c": "Complementary therapy"}
+
+
 def blank_row(kind: str) -> RowForm:
     return ROW_FORMS[kind](prefix=f"{kind}-{new_key()}")
 
@@ -427,6 +431,21 @@ class NoteForms:
     def is_valid(self) -> bool:
         valid = self.form.is_valid()
         return all([valid, *(rowset.is_valid() for rowset in self.rows.values()), not self.put_back_errors])
+
+    def error_links(self) -> list[tuple[str, str]]:
+        """(anchor, message) for the error summary: the note's fields, then each table's rows, in page order."""
+        form = self.form
+        links = [("", str(e)) for e in form.non_field_errors()]
+        links += [(form[name].id_for_label or form[name].auto_id, f"{form.fields[name].label}: {e}")
+                  for name in form.fields for e in form.errors.get(name, [])]
+        for kind in ("rom", "f", "t", "c"):
+            for number, row in enumerate(self.rows[kind].forms, start=1):
+                for name, errors in row.errors.items():
+                    anchor = row[name].auto_id if name in row.fields else f"row-{row.prefix}"
+                    label = str(row.fields[name].label).lower() if name in row.fields else "row"
+                    links += [(anchor, f"{ROW_TABLE_NAMES[kind]} row {number}, {label}: {e}") for e in errors]
+        links += [("", f"Carried-forward row {index + 1}: {message}") for index, message in self.put_back_errors.items()]
+        return links
 
     @property
     def put_back_errors(self) -> dict[int, str]:

@@ -13,6 +13,7 @@ into a response. The live htmx preview shows the same check without saving.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,7 @@ from palpate.visits.models import Visit
 from palpate.visits.note import NoteInput, Treatment
 
 VISITS_PER_PAGE = 50
+MAX_ROW_NUMBER = 999  # a row number in an accessible name; no table has near this many rows
 
 
 # What the note page shows of a visit besides the note: its episode, who wrote and signed it, its plan.
@@ -162,6 +164,7 @@ def _context(request: AuthenticatedHttpRequest, patient: Patient, visit: Visit, 
              for kind, rowset in forms.rows.items()}
     return {
         "patient": patient, "visit": visit, "episode": visit.episode, "state": page, "form": forms.form,
+        "error_links": forms.error_links() if forms.bound else [],
         "rows": forms.rows,
         "paired_rows": {kind: [(form, page.row_status(kind, form.key) if kind in ("t", "c") else {})
                                for form in rowset.forms]
@@ -398,7 +401,10 @@ def new_row(request: AuthenticatedHttpRequest, pk: int, visit_pk: int) -> HttpRe
     kind = request.GET.get("kind", "t")
     if kind not in ROW_FORMS:
         kind = "t"
-    return render(request, f"visits/_row_{kind}.html", {"row": blank_row(kind), "status": {}, "patient": patient,
+    # The row's number in its table (palpate.js counts the rows): each added row's controls get names of their own.
+    number = request.GET.get("n", "")
+    n = min(int(number), MAX_ROW_NUMBER) if re.fullmatch(r"[0-9]{1,6}", number) else None
+    return render(request, f"visits/_row_{kind}.html", {"row": blank_row(kind), "status": {}, "patient": patient, "n": n,
                                                         "visit": visit, "editable": True,
                                                         "can_override": actor.can(SAFETY_OVERRIDE)})
 
