@@ -177,6 +177,12 @@ STAFF_PAGES: dict[str, Callable[[DemoIds], str]] = {
     "scheduling:feed": lambda i: "/schedule/feed/",
     "portal_staff:check_ins": lambda i: f"/patients/{i.draft_visit_patient}/portal/check-ins/",
     "portal_staff:questionnaires": lambda i: f"/patients/{i.patient}/portal/questionnaires/",
+    # "Entered in error": the reason form of each kind of record that can be voided.
+    "evaluations:void": lambda i: f"/patients/{i.draft_evaluation_patient}/evaluations/{i.draft_evaluation}/void/",
+    "plans:void": lambda i: f"/patients/{i.plan_patient}/plans/{i.draft_plan}/void/",
+    "visits:void": lambda i: f"/patients/{i.draft_visit_patient}/visits/{i.draft_visit}/void/",
+    "outcomes:void": lambda i: f"/patients/{i.measurement_patient}/outcomes/{i.measurement}/void/",
+    "scheduling:void": lambda i: f"/schedule/appointments/{i.appointment}/void/",
     "audit:log": lambda i: "/audit/",
     "interop:tokens": lambda i: "/interop/tokens/",
 }
