@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.views.decorators.http import require_http_methods
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,7 +15,7 @@ from palpate.lib.decorators import client_ip, member_required
 from palpate.patients import services
 from palpate.patients.access import access_episode, access_patient, patients_for
 from palpate.patients.forms import EpisodeForm, PatientForm
-from palpate.patients.models import Episode
+from palpate.patients.models import Episode, EpisodeStatus, Patient
 from palpate.patients.search import search
 
 PAGE_SIZE = 25
@@ -96,3 +97,38 @@ def episode_edit(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) ->
     if request.method != "POST":
         record_read(actor, "episode.edit_view", patient_id=patient.pk, obj=episode, ip_address=client_ip(request))
     return render(request, "patients/episode_form.html", {"form": form, "patient": patient, "episode": episode, "creating": False})
+
+
+@member_required(PATIENT_WRITE)
+def episode_status(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) -> HttpResponse:
+    """Put an episode on hold, resume it, or reopen a discharged one, with a reason."""
+    actor = request.actor
+    patient = access_patient(actor, pk, write=True)
+    episode = access_episode(actor, patient, episode_pk, write=True)
+    return _episode_status(request, patient, episode)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])  # after the doors: another clinic's episode is a 404 first
+def _episode_status(request: AuthenticatedHttpRequest, patient: Patient, episode: Episode) -> HttpResponse:
+    actor = request.actor
+    offered = services.allowed_status_changes(episode)
+    to_status = request.POST.get("to_status", offered[0] if len(offered) == 1 else "")
+    reason, error = request.POST.get("reason", ""), ""
+    if request.method == "POST":
+        try:
+            services.do_change_episode_status(actor, episode, to_status, reason)
+        except services.StatusChangeRefused as problem:
+            error = str(problem)
+        else:
+            messages.success(request, f"Episode {EpisodeStatus(to_status).label.lower()}.")
+            return redirect(reverse("patients:detail", args=[patient.pk]))
+    else:
+        record_read(actor, "episode.status_view", patient_id=patient.pk, obj=episode, ip_address=client_ip(request))
+    choices = [(code, _STATUS_VERBS.get(code, EpisodeStatus(code).label)) for code in offered]
+    return render(request, "patients/episode_status.html", {
+        "patient": patient, "episode": episode, "choices": choices, "to_status": to_status, "reason": reason,
+        "error": error, "history": list(episode.status_changes.select_related("changed_by")[:20]),
+    }, status=400 if error else 200)
+
+
+_STATUS_VERBS = {EpisodeStatus.ON_HOLD: "Put on hold", EpisodeStatus.ACTIVE: "Make active again"}

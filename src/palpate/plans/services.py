@@ -252,7 +252,7 @@ def do_create_plan(actor: Actor, patient: Patient, episode: Episode, suggestions
     check_can_write(actor)
     output = suggestions.screen_result
     if episode.status != EpisodeStatus.ACTIVE:
-        raise PermissionDenied("This episode is discharged; reopen it before starting a new plan of care.")
+        raise PermissionDenied(episode.not_active_message("starting a new plan of care"))
     with transaction.atomic():
         plan = PlanOfCare.objects.create(
             clinic=actor.clinic, patient=patient, episode=episode, evaluation=suggestions.evaluation,
@@ -406,7 +406,7 @@ def sign_problems(plan: PlanOfCare) -> list[str]:
     if not (plan.items or plan.complementary or plan.home_program):
         problems.append("Add at least one treatment: a soft-tissue item, a complementary therapy or a home exercise.")
     if plan.episode.status != EpisodeStatus.ACTIVE:
-        problems.append("The episode is discharged; a discharged episode cannot get a new plan of care.")
+        problems.append(plan.episode.not_active_message("signing a plan of care"))
     overridden = {safety.item_key(o["item"]) for o in plan.overrides if o.get("item")}
     for item in plan_safety_items(plan):
         found = item_breaches(plan, item)
