@@ -322,3 +322,13 @@ def test_a_discharged_episode_leaves_today(world, as_user):
     assert [p.pk for p in build_today(alice).reevaluations_due] == [plan.pk]
     sign(world, plan)
     assert build_today(alice).reevaluations_due == []
+
+
+@pytest.mark.parametrize("who", ["bob", "aubrey"])
+def test_the_discharge_page_is_read_only_for_assistants_and_auditors(world, as_user, who):
+    signed_plan(world)
+    client = as_user(getattr(world, who))
+    page = client.get(page_url(world)).content.decode()
+    assert "Save, sign and discharge" not in page and 'name="reason"' not in page
+    assert client.post(page_url(world), complete(action="sign")).status_code == 403
+    assert not Discharge.objects.exists()
