@@ -11,6 +11,7 @@ PATIENT_URLS = {
     "plans:detail": ("/patients/{p}/plans/{plan}/", False),
     "plans:edit": ("/patients/{p}/plans/{plan}/edit/", True),
     "plans:sign": ("/patients/{p}/plans/{plan}/sign/", True),
+    "plans:addendum": ("/patients/{p}/plans/{plan}/addendum/", True),
     "plans:handout": ("/patients/{p}/plans/{plan}/handout.pdf", False),
     "plans:pdf": ("/patients/{p}/plans/{plan}/plan.pdf", False),
 }
@@ -21,6 +22,7 @@ ROLE_GET = {
     "plans:detail": CLINICAL_READERS,
     "plans:edit": THERAPISTS,
     "plans:sign": THERAPISTS,
+    "plans:addendum": THERAPISTS,
     "plans:handout": CLINICAL_READERS,
     "plans:pdf": CLINICAL_READERS,
 }

@@ -26,12 +26,12 @@ from palpate.core.errors import InputError
 from palpate.core.kb.clinical import knowledge_base
 from palpate.evaluations.services import latest_evaluation
 from palpate.lib.clinical import build_request, run_plan
-from palpate.lib.models_common import RecordStatus, sign_record
+from palpate.lib.models_common import RecordStatus, clean_addendum_text, sign_record
 from palpate.lib.records import SignedAndLocked, check_editable, claim_version
 from palpate.lib.vocabulary import exercise_library, label
 from palpate.patients.models import Episode, EpisodeStatus, Patient
 from palpate.plans import certification
-from palpate.plans.models import PlanOfCare
+from palpate.plans.models import PlanAddendum, PlanOfCare
 
 PLAN_FIELDS = ["start_date", "frequency_per_week", "duration_weeks", "goals", "items", "complementary",
                "home_program", "overrides"]
@@ -459,3 +459,21 @@ def do_sign_plan(actor: Actor, plan: PlanOfCare, submitted_version: int | str | 
             record_event(actor=actor, action="plan.supersede", patient_id=fresh.patient_id, obj=old,
                          new={"superseded_by": fresh.pk})
     return fresh
+
+
+def check_plan_addendum(actor: Actor, plan: PlanOfCare, text: str) -> str:
+    """The addendum's cleaned text; a draft plan is edited directly instead (as visit notes)."""
+    check_can_sign(actor)
+    return clean_addendum_text(plan, text)
+
+
+def do_add_plan_addendum(actor: Actor, plan: PlanOfCare, text: str) -> PlanAddendum:
+    """A signed, immutable correction to a signed plan of care (a superseded one too: it stays in
+    the record), signed by its author as it is saved."""
+    text = check_plan_addendum(actor, plan, text)
+    with transaction.atomic():
+        addendum = PlanAddendum.objects.create(clinic_id=plan.clinic_id, plan=plan, text=text, signed_by=actor.user,
+                                               signed_at=timezone.now())
+        record_event(actor=actor, action="plan.addendum", patient_id=plan.patient_id, obj=addendum,
+                     new={"plan": plan.pk, "text": text, "signed_at": addendum.signed_at})
+    return addendum
