@@ -332,3 +332,25 @@ def test_the_discharge_page_is_read_only_for_assistants_and_auditors(world, as_u
     assert "Save, sign and discharge" not in page and 'name="reason"' not in page
     assert client.post(page_url(world), complete(action="sign")).status_code == 403
     assert not Discharge.objects.exists()
+
+
+def test_after_a_refused_sign_the_next_submit_continues_from_the_saved_draft(world, as_user):
+    signed_plan(world)
+    client = as_user(world.alice)
+    first = client.post(page_url(world), complete(goal_1="", action="sign"))
+    assert first.status_code == 400
+    version = re.search(r'name="version" value="(\d+)"', first.content.decode()).group(1)
+    assert int(version) == Discharge.objects.get().version
+    assert client.post(page_url(world), complete(version=version, action="sign")).status_code == 302
+    assert Discharge.objects.get().is_signed
+
+
+def test_two_people_saving_the_same_draft_are_told_not_overwritten(world, as_user):
+    signed_plan(world)
+    client = as_user(world.alice)
+    assert client.post(page_url(world), complete(action="save")).status_code == 302
+    opened = Discharge.objects.get().version
+    assert client.post(page_url(world), complete(version=str(opened), reason="plateau")).status_code == 302
+    stale = client.post(page_url(world), complete(version=str(opened), reason="moved_away"))
+    assert stale.status_code == 409 and "Someone saved this discharge summary" in stale.content.decode()
+    assert Discharge.objects.get().reason == "plateau"

@@ -68,45 +68,49 @@ def _episode_discharge(request: AuthenticatedHttpRequest, patient: Patient, epis
                          home_program=plan_home, kept=kept)
     problems: list[str] = []
     status = 200
+    version: object = draft.version if draft else ""
     if request.method == "POST":
         outcome = _submit(request, episode, draft, form)
         if isinstance(outcome, HttpResponse):
             return outcome
-        problems, status = outcome
+        problems, status, nothing_saved = outcome
         draft = services.open_draft(episode)
+        # A refused sign saved the draft first: the next save continues from that version. When
+        # nothing was saved (a field to correct), the form keeps the version it was opened on.
+        version = request.POST.get("version", "") if nothing_saved else (draft.version if draft else "")
     else:
         record_read(actor, "discharge.form_view", patient_id=patient.pk, obj=episode, ip_address=client_ip(request))
     return render(request, "discharge/form.html", {
         "patient": patient, "episode": episode, "form": form, "draft": draft, "plan": plan, "problems": problems,
         "outcome_rows": summary.outcome_lines(episode), "earlier": signed, "can_write": actor.can(PLAN_WRITE),
-        "can_sign": actor.can(NOTE_SIGN), "version": request.POST.get("version") if request.method == "POST"
-        and status == 400 else (draft.version if draft else ""),
+        "can_sign": actor.can(NOTE_SIGN), "version": version,
     }, status=status)
 
 
 def _submit(request: AuthenticatedHttpRequest, episode: Episode, draft: Discharge | None,
-            form: DischargeForm) -> HttpResponse | tuple[list[str], int]:
-    """Save the draft, then sign it if asked; a redirect on success, else (problems, status)."""
+            form: DischargeForm) -> HttpResponse | tuple[list[str], int, bool]:
+    """Save the draft, then sign it if asked; a redirect on success, else (problems, status, nothing saved)."""
     actor = request.actor
     services.check_can_write(actor)  # 403 for an assistant, whatever was posted
     if not form.is_valid():
-        return [], 400
+        return [], 400, True
     try:
         saved = services.do_save_discharge(actor, episode, draft, form.value(), request.POST.get("version"))
     except services.InvalidDischarge as invalid:
         for name, message in invalid.errors.items():
             form.add_error(name if name in form.fields else None, message)
-        return [], 400
+        return [], 400, True
     except StaleEdit:
+        # The form continues from the current version: saving again replaces it deliberately.
         return ["Someone saved this discharge summary after you opened it. What you typed is below; "
-                "check it against the current version and save again."], 409
+                "check it against the current version and save again."], 409, False
     if request.POST.get("action") != "sign":
         messages.success(request, "Discharge summary saved as a draft.")
         return redirect(_episode_url(episode))
     try:
         services.do_sign_discharge(actor, saved, saved.version)
     except services.NotSignable as refused:
-        return [*refused.problems, "Your draft was saved; complete it, then sign."], 400
+        return [*refused.problems, "Your draft was saved; complete it, then sign."], 400, False
     messages.success(request, "Discharge summary signed. The episode is discharged.")
     return redirect(_episode_url(episode))
 
