@@ -354,3 +354,13 @@ def test_two_people_saving_the_same_draft_are_told_not_overwritten(world, as_use
     stale = client.post(page_url(world), complete(version=str(opened), reason="moved_away"))
     assert stale.status_code == 409 and "Someone saved this discharge summary" in stale.content.decode()
     assert Discharge.objects.get().reason == "plateau"
+
+
+def test_the_api_gives_the_episode_status_and_discharge_day(world, as_user):
+    url = f"/api/patients/{world.harbor_patient.pk}/episodes"
+    client = as_user(world.alice)
+    [episode] = client.get(url).json()
+    assert (episode["status"], episode["discharged_on"]) == ("active", None)
+    sign(world, signed_plan(world))
+    [episode] = client.get(url).json()
+    assert (episode["status"], episode["discharged_on"]) == ("discharged", f"{timezone.localdate():%Y-%m-%d}")
