@@ -29,24 +29,27 @@ def signed(record: Any, by: Any) -> Any:
 
 @pytest.fixture
 def printed(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The text of each plan PDF, from the HTML it was rendered from (as tests/web/test_plans_pdf.py)."""
+    """The text of each plan or evaluation PDF, from the HTML it was rendered from (as
+    tests/web/test_plans_pdf.py)."""
     from django.template.loader import render_to_string
 
-    from palpate.plans import views
+    from palpate.evaluations import views as evaluation_views
+    from palpate.plans import views as plan_views
 
     texts: dict[str, str] = {}
-    real = views.render_pdf
+    real = plan_views.render_pdf
 
     def capture(template: str, context: dict[str, Any], request: Any = None) -> bytes:
         markup = render_to_string(template, context, request=request)
         texts[template] = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
         return real(template, context, request)
 
-    monkeypatch.setattr(views, "render_pdf", capture)
+    monkeypatch.setattr(plan_views, "render_pdf", capture)
+    monkeypatch.setattr(evaluation_views, "render_pdf", capture)
     return texts
 
 
-def test_an_evaluation_addendum_is_signed_audited_and_shown(clinical_world, as_user):
+def test_an_evaluation_addendum_is_signed_audited_and_shown(clinical_world, as_user, printed):
     world, evaluation = clinical_world.world, signed(clinical_world.evaluation, clinical_world.world.alice)
     url = f"/patients/{world.harbor_patient.pk}/evaluations/{evaluation.pk}/addendum/"
     client = as_user(world.alice)
@@ -59,6 +62,12 @@ def test_an_evaluation_addendum_is_signed_audited_and_shown(clinical_world, as_u
     assert "Left SLR was 60 degrees, not 40" in page and "Signed by Alice" in page
     [event] = AuditEvent.objects.filter(action="evaluation.addendum")
     assert event.new["text"] == "Left SLR was 60 degrees, not 40"
+    response = client.get(f"{detail}evaluation.pdf")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    text = printed["evaluations/evaluation_pdf.html"]
+    assert "Low back pain after lifting" in text
+    assert "Addenda Left SLR was 60 degrees, not 40 Signed by Alice" in text
+    assert AuditEvent.objects.filter(action="evaluation.pdf", object_id=str(evaluation.pk)).exists()
 
 
 def test_a_draft_evaluation_takes_no_addendum_and_an_assistant_signs_none(clinical_world):

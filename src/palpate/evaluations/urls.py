@@ -13,6 +13,7 @@ urlpatterns = [
     path("<id:evaluation_pk>/edit/", views.evaluation_edit, name="edit"),
     path("<id:evaluation_pk>/sign/", views.evaluation_sign, name="sign"),
     path("<id:evaluation_pk>/addendum/", views.evaluation_addendum, name="addendum"),
+    path("<id:evaluation_pk>/evaluation.pdf", views.evaluation_pdf, name="pdf"),
     path("referrals/", views.referral_list, name="referrals"),
     path("referrals/<id:referral_pk>/letter/", views.referral_letter, name="referral_letter"),
     path("referrals/<id:referral_pk>/letter.pdf", views.referral_pdf, name="referral_pdf"),

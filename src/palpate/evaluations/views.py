@@ -361,6 +361,28 @@ def evaluation_sign(request: AuthenticatedHttpRequest, pk: int, evaluation_pk: i
     }, status=status)
 
 
+@member_required(CLINICAL_VIEW)
+def evaluation_pdf(request: AuthenticatedHttpRequest, pk: int, evaluation_pk: int) -> HttpResponse:
+    """The evaluation as a document, with its addenda."""
+    patient = access_patient(request.actor, pk)
+    return _evaluation_pdf(request, patient, _evaluation(patient, evaluation_pk))
+
+
+@require_safe  # after the patient door: another clinic's patient is a 404 whatever the method
+def _evaluation_pdf(request: AuthenticatedHttpRequest, patient: Patient, evaluation: Evaluation) -> HttpResponse:
+    actor = request.actor
+    referrals = list(Referral.objects.filter(clinic_id=patient.clinic_id, evaluation=evaluation)
+                     .select_related("raised_by").order_by("raised_on", "id"))
+    pdf = render_pdf("evaluations/evaluation_pdf.html", {
+        "patient": patient, "episode": evaluation.episode, "evaluation": evaluation, "referrals": referrals,
+        "assessment": evaluation_assessment(evaluation), "pain_marks": marks_from_pain_map(evaluation.pain_map or []),
+        "findings_info": findings_by_code(), "screen": evaluation.screen_result or None, "clinic": actor.clinic,
+        "addenda": list(evaluation.addenda.select_related("signed_by")), "printed_on": timezone.localdate(),
+    }, request)
+    record_read(actor, "evaluation.pdf", patient_id=patient.pk, obj=evaluation, ip_address=client_ip(request))
+    return pdf_response(pdf, f"evaluation {patient.family_name} {patient.given_name} {evaluation.performed_on}")
+
+
 @member_required(EVALUATION_WRITE)
 def evaluation_addendum(request: AuthenticatedHttpRequest, pk: int, evaluation_pk: int) -> HttpResponse:
     """A signed addendum to a signed evaluation (as visit notes have)."""
