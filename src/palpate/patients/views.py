@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.views.decorators.http import require_http_methods
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
 from palpate.audit.diff import snapshot
 from palpate.audit.services import record_read
