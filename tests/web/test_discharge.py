@@ -364,3 +364,15 @@ def test_the_api_gives_the_episode_status_and_discharge_day(world, as_user):
     sign(world, signed_plan(world))
     [episode] = client.get(url).json()
     assert (episode["status"], episode["discharged_on"]) == ("discharged", f"{timezone.localdate():%Y-%m-%d}")
+
+
+def test_a_discharged_episodes_visits_leave_todays_lists(world):
+    from palpate.today.board import build_today
+
+    plan = signed_plan(world)
+    Visit.objects.create(clinic=world.harbor, patient=world.harbor_patient, episode=world.harbor_episode, plan=plan,
+                         therapist=world.alice, visit_date=timezone.localdate(), status="signed")
+    alice = actor(world, world.alice)
+    assert len(build_today(alice).todays_visits) == 1
+    sign(world, plan)
+    assert build_today(alice).todays_visits == []
