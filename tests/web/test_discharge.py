@@ -16,6 +16,7 @@ from palpate.clinics.actor import Actor
 from palpate.clinics.models import Membership
 from palpate.discharge import services, summary
 from palpate.discharge.models import Discharge
+from palpate.lib.records import StaleEdit
 from palpate.lib.vocabulary import exercise_library
 from palpate.outcomes.models import OutcomeMeasurement
 from palpate.patients import services as patient_services
@@ -376,3 +377,19 @@ def test_a_discharged_episodes_visits_leave_todays_lists(world):
     assert len(build_today(alice).todays_visits) == 1
     sign(world, plan)
     assert build_today(alice).todays_visits == []
+
+
+def test_a_second_first_save_finds_the_first_draft_and_is_told(world):
+    signed_plan(world)
+    alice, dana = actor(world, world.alice), actor(world, world.dana)
+    services.do_save_discharge(alice, world.harbor_episode, None, services.DischargeInput(reason="plateau"))
+    with pytest.raises(StaleEdit):
+        services.do_save_discharge(dana, world.harbor_episode, None, services.DischargeInput(reason="other"))
+    assert Discharge.objects.count() == 1
+
+
+def test_the_front_desk_is_not_offered_to_reopen_a_discharged_episode(world, as_user):
+    sign(world, signed_plan(world))
+    page = as_user(world.fran).get(status_url(world)).content.decode()
+    assert 'name="to_status"' not in page and "Only a therapist can reopen" in page
+    assert as_user(world.fran).post(status_url(world), {"to_status": "active", "reason": "x"}).status_code == 403

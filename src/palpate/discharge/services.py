@@ -20,7 +20,7 @@ from palpate.clinics.roles import NOTE_SIGN, PLAN_WRITE
 from palpate.discharge import summary
 from palpate.discharge.models import Discharge, DischargeAddendum
 from palpate.lib.models_common import RecordStatus, clean_addendum_text, sign_record
-from palpate.lib.records import check_editable, claim_version
+from palpate.lib.records import StaleEdit, check_editable, claim_version
 from palpate.lib.vocabulary import choices, label
 from palpate.patients.models import Episode, EpisodeStatus, EpisodeStatusChange
 from palpate.visits.models import Visit
@@ -89,6 +89,12 @@ def do_save_discharge(actor: Actor, episode: Episode, discharge: Discharge | Non
     with transaction.atomic():
         creating = discharge is None
         if discharge is None:
+            # The episode's row lock serialises two first saves: the second finds the first's draft
+            # and is told, as for any edit that started from an older version.
+            Episode.objects.select_for_update().filter(pk=episode.pk).first()
+            current = open_draft(episode)
+            if current is not None:
+                raise StaleEdit(current.version)
             plan = summary.signed_plan(episode)
             discharge = Discharge(clinic_id=episode.clinic_id, patient_id=episode.patient_id, episode=episode,
                                   plan=plan, created_by=actor.user, goals=summary.default_goals(plan))

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 from palpate.audit.diff import snapshot
 from palpate.audit.services import record_read
 from palpate.clinics.http import AuthenticatedHttpRequest
-from palpate.clinics.roles import PATIENT_VIEW, PATIENT_WRITE
+from palpate.clinics.roles import NOTE_SIGN, PATIENT_VIEW, PATIENT_WRITE
 from palpate.lib.decorators import client_ip, member_required
 from palpate.patients import services
 from palpate.patients.access import access_episode, access_patient, patients_for
@@ -112,6 +112,8 @@ def episode_status(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) 
 def _episode_status(request: AuthenticatedHttpRequest, patient: Patient, episode: Episode) -> HttpResponse:
     actor = request.actor
     offered = services.allowed_status_changes(episode)
+    if episode.status == EpisodeStatus.DISCHARGED and not actor.can(NOTE_SIGN):
+        offered = []  # reopening is a therapist's decision (services.check_episode_status_change)
     to_status = request.POST.get("to_status", offered[0] if len(offered) == 1 else "")
     reason, error = request.POST.get("reason", ""), ""
     if request.method == "POST":
