@@ -94,14 +94,17 @@ class ClinicalWorld:
     plan: object
     visit: object
     measurement: object
+    discharge: object  # a draft discharge summary (signing one would discharge the episode)
 
     def ids(self) -> dict[str, int]:
         return {"p": self.world.harbor_patient.pk, "e": self.world.harbor_episode.pk, "ev": self.evaluation.pk,
-                "r": self.referral.pk, "plan": self.plan.pk, "v": self.visit.pk, "m": self.measurement.pk}
+                "r": self.referral.pk, "plan": self.plan.pk, "v": self.visit.pk, "m": self.measurement.pk,
+                "dis": self.discharge.pk}
 
 
 @pytest.fixture
 def clinical_world(world) -> ClinicalWorld:  # noqa: ANN001
+    from palpate.discharge.models import Discharge
     from palpate.evaluations.models import Evaluation, Referral
     from palpate.outcomes.models import OutcomeMeasurement
     from palpate.plans.models import PlanOfCare
@@ -119,7 +122,8 @@ def clinical_world(world) -> ClinicalWorld:  # noqa: ANN001
                                 pressure="light", minutes=8)
     measurement = OutcomeMeasurement.objects.create(**common, instrument="nprs", taken_on=today, answers=[6], valid=True,
                                                     score=6, entered_by=world.alice)
-    return ClinicalWorld(world, evaluation, referral, plan, visit, measurement)
+    discharge = Discharge.objects.create(**common, created_by=world.alice, reason="goals_met")
+    return ClinicalWorld(world, evaluation, referral, plan, visit, measurement, discharge)
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("reported",),  # what patients report from home (check-ins, home-programme log): the next note reads it
     ("visits",),
     ("outcomes",),
+    ("discharge",),  # the end of an episode: reads plans, visits and outcomes; sets the episode's status
     ("scheduling",),  # the clinic's day: appointments, series from the plan, reminders
     ("portal",),  # the patient side: sign-in, one-off links, check-ins, home programme, questionnaires
     ("interop",),  # FHIR API, bulk export, API tokens: reads every clinical app, writes through patients

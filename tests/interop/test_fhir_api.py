@@ -309,3 +309,20 @@ def test_a_new_resource_type_plugs_in_with_one_class_reads_writes_and_conflicts_
         assert {i["code"] for i in listed["Basic"]["interaction"]} == {"read", "create", "update", "delete"}
     finally:
         registry.REGISTRY.pop("Basic")
+
+
+@pytest.mark.parametrize(("status", "fhir_status", "care_plan"), [
+    ("active", "active", "active"), ("on_hold", "onhold", "on-hold"), ("discharged", "finished", "completed")])
+def test_the_episode_status_maps_to_episode_of_care_and_care_plan_status(clinical_world, alice_api, status,
+                                                                        fhir_status, care_plan):
+    episode, plan = clinical_world.world.harbor_episode, clinical_world.plan
+    episode.status = status
+    episode.save()
+    plan.status, plan.signed_by, plan.signed_at = "signed", clinical_world.world.alice, timezone.now()
+    plan.save()
+    assert body(alice_api.get(f"EpisodeOfCare/{episode.pk}"))["status"] == fhir_status
+    found = body(alice_api.get("EpisodeOfCare", status=fhir_status)).get("entry", [])
+    assert [e["resource"]["id"] for e in found] == [str(episode.pk)]
+    assert body(alice_api.get(f"CarePlan/{plan.pk}"))["status"] == care_plan
+    clinical = body(alice_api.get(f"Condition/{episode.pk}"))["clinicalStatus"]["coding"][0]["code"]
+    assert clinical == ("inactive" if status == "discharged" else "active")

@@ -352,3 +352,17 @@ def test_an_impossible_year_is_a_clear_error_not_a_crash(world, open_daily, as_u
     booked = client.post("/api/appointments", {"episode_id": world.harbor_episode.pk, "therapist_id": world.alice.pk,
                                                 "starts_at": "0001-01-01T10:00:00"}, content_type="application/json")
     assert booked.status_code == 409 and booked.json()["code"] == "bad_time"
+
+
+def test_a_discharged_episodes_open_bookings_leave_the_day_board(world, open_daily):
+    from palpate.clinics.actor import Actor
+    from palpate.clinics.models import Membership
+    from palpate.scheduling.today import day_board
+
+    now = local_now(open_daily)
+    booked = make(world, now.replace(hour=0, minute=1, second=0, microsecond=0), minutes=5)  # today, still booked
+    desk = Actor.of(Membership.objects.get(user=world.fran, clinic=world.harbor))
+    assert [row.appointment.pk for row in day_board(desk).rows] == [booked.pk]
+    world.harbor_episode.status, world.harbor_episode.discharged_on = "discharged", timezone.localdate()
+    world.harbor_episode.save()
+    assert day_board(desk).rows == []

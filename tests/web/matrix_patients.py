@@ -7,6 +7,7 @@ PATIENT_URLS = {
     "patients:edit": ("/patients/{p}/edit/", True),
     "patients:episode_create": ("/patients/{p}/episodes/new/", True),
     "patients:episode_edit": ("/patients/{p}/episodes/{e}/edit/", True),
+    "patients:episode_status": ("/patients/{p}/episodes/{e}/status/", True),
 }
 # GET: the roles that open each page (tests/web/roles.py); the others get a 403.
 ROLE_GET = {
@@ -14,6 +15,7 @@ ROLE_GET = {
     "patients:edit": PATIENT_WRITERS,
     "patients:episode_create": PATIENT_WRITERS,
     "patients:episode_edit": PATIENT_WRITERS,
+    "patients:episode_status": PATIENT_WRITERS,
 }
 API_PATIENT_URLS = {
     "api:get_patient": "/api/patients/{p}",

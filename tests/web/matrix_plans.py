@@ -12,6 +12,7 @@ PATIENT_URLS = {
     "plans:edit": ("/patients/{p}/plans/{plan}/edit/", True),
     "plans:sign": ("/patients/{p}/plans/{plan}/sign/", True),
     "plans:void": ("/patients/{p}/plans/{plan}/void/", True),
+    "plans:addendum": ("/patients/{p}/plans/{plan}/addendum/", True),
     "plans:handout": ("/patients/{p}/plans/{plan}/handout.pdf", False),
     "plans:pdf": ("/patients/{p}/plans/{plan}/plan.pdf", False),
 }
@@ -23,6 +24,7 @@ ROLE_GET = {
     "plans:edit": THERAPISTS,
     "plans:sign": THERAPISTS,
     "plans:void": THERAPISTS,
+    "plans:addendum": THERAPISTS,
     "plans:handout": CLINICAL_READERS,
     "plans:pdf": CLINICAL_READERS,
 }

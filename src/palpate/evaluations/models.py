@@ -20,7 +20,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from palpate.lib.models_common import SignedRecord
+from palpate.lib.models_common import SignedAddendum, SignedRecord
 from palpate.lib.vocabulary import label
 
 POSTURE_FINDINGS = [
@@ -134,3 +134,12 @@ class Referral(models.Model):
 
 # A referral counts as open until the physician has cleared it or the clinic closed it.
 OPEN_REFERRAL_STATUSES = (ReferralStatus.OPEN, ReferralStatus.SENT)
+
+
+class EvaluationAddendum(SignedAddendum):
+    """A signed correction to a signed evaluation (``lib.models_common.SignedAddendum``)."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.PROTECT, related_name="addenda")
+
+    class Meta(SignedAddendum.Meta):
+        indexes = [models.Index(fields=["clinic", "evaluation"], name="evaluation_addendum_clinic")]

@@ -28,9 +28,15 @@ from palpate.clinics.roles import EVALUATION_WRITE, NOTE_SIGN, REFERRAL_RESOLVE
 from palpate.core.billing import assess_evaluation
 from palpate.core.errors import InputError
 from palpate.core.measures import check_rom, percent_of_normal, rom_reference
-from palpate.evaluations.models import OPEN_REFERRAL_STATUSES, Evaluation, Referral, ReferralStatus
+from palpate.evaluations.models import (
+    OPEN_REFERRAL_STATUSES,
+    Evaluation,
+    EvaluationAddendum,
+    Referral,
+    ReferralStatus,
+)
 from palpate.lib.clinical import build_request, run_plan
-from palpate.lib.models_common import RecordStatus, sign_record
+from palpate.lib.models_common import RecordStatus, clean_addendum_text, sign_record
 from palpate.lib.records import check_editable, claim_version
 from palpate.lib.voiding import check_void_reason, check_voidable, mark_voided
 from palpate.patients.models import Episode, Patient
@@ -341,3 +347,20 @@ def do_void_evaluation(actor: Actor, evaluation: Evaluation, reason: str) -> Eva
             record_event(actor=actor, action="referral.update", patient_id=referral.patient_id, obj=referral,
                          old={"status": ReferralStatus.OPEN}, new={"status": referral.status, "because": "evaluation.void"})
     return current
+
+
+def check_evaluation_addendum(actor: Actor, evaluation: Evaluation, text: str) -> str:
+    """The addendum's cleaned text; a draft evaluation is edited directly instead (as visit notes)."""
+    check_can_sign(actor)
+    return clean_addendum_text(evaluation, text)
+
+
+def do_add_evaluation_addendum(actor: Actor, evaluation: Evaluation, text: str) -> EvaluationAddendum:
+    """A signed, immutable correction to a signed evaluation, signed by its author as it is saved."""
+    text = check_evaluation_addendum(actor, evaluation, text)
+    with transaction.atomic():
+        addendum = EvaluationAddendum.objects.create(clinic_id=evaluation.clinic_id, evaluation=evaluation, text=text,
+                                                     signed_by=actor.user, signed_at=timezone.now())
+        record_event(actor=actor, action="evaluation.addendum", patient_id=evaluation.patient_id, obj=addendum,
+                     new={"evaluation": evaluation.pk, "text": text, "signed_at": addendum.signed_at})
+    return addendum

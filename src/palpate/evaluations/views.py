@@ -20,7 +20,7 @@ from django.http import Http404, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from palpate.audit.models import AuditEvent
 from palpate.audit.services import record_read
@@ -316,6 +316,9 @@ def _evaluation_detail(request: AuthenticatedHttpRequest, patient: Patient, eval
                      .select_related("raised_by").order_by("raised_on", "id"))
     return render(request, "evaluations/detail.html", {
         "patient": patient, "episode": evaluation.episode, "evaluation": evaluation, "referrals": referrals,
+        "addenda": list(evaluation.addenda.select_related("signed_by")),
+        "addendum_url": reverse("evaluations:addendum", args=[patient.pk, evaluation.pk])
+        if evaluation.is_signed and actor.can(NOTE_SIGN) else "",
         "assessment": evaluation_assessment(evaluation), "pain_marks": marks_from_pain_map(evaluation.pain_map or []),
         "findings_info": findings_by_code(), "screen": evaluation.screen_result or None,
     })
@@ -357,6 +360,61 @@ def evaluation_sign(request: AuthenticatedHttpRequest, pk: int, evaluation_pk: i
         "patient": patient, "episode": evaluation.episode, "evaluation": evaluation, "error": error,
         "assessment": evaluation_assessment(evaluation), "screen": evaluation.screen_result or None,
     }, status=status)
+
+
+@member_required(CLINICAL_VIEW)
+def evaluation_pdf(request: AuthenticatedHttpRequest, pk: int, evaluation_pk: int) -> HttpResponse:
+    """The evaluation as a document, with its addenda."""
+    patient = access_patient(request.actor, pk)
+    return _evaluation_pdf(request, patient, _evaluation(patient, evaluation_pk))
+
+
+@require_safe  # after the patient door: another clinic's patient is a 404 whatever the method
+def _evaluation_pdf(request: AuthenticatedHttpRequest, patient: Patient, evaluation: Evaluation) -> HttpResponse:
+    actor = request.actor
+    referrals = list(Referral.objects.filter(clinic_id=patient.clinic_id, evaluation=evaluation)
+                     .select_related("raised_by").order_by("raised_on", "id"))
+    pdf = render_pdf("evaluations/evaluation_pdf.html", {
+        "patient": patient, "episode": evaluation.episode, "evaluation": evaluation, "referrals": referrals,
+        "assessment": evaluation_assessment(evaluation), "pain_marks": marks_from_pain_map(evaluation.pain_map or []),
+        "findings_info": findings_by_code(), "screen": evaluation.screen_result or None, "clinic": actor.clinic,
+        "addenda": list(evaluation.addenda.select_related("signed_by")), "printed_on": timezone.localdate(),
+    }, request)
+    record_read(actor, "evaluation.pdf", patient_id=patient.pk, obj=evaluation, ip_address=client_ip(request))
+    return pdf_response(pdf, f"evaluation {patient.family_name} {patient.given_name} {evaluation.performed_on}")
+
+
+@member_required(EVALUATION_WRITE)
+def evaluation_addendum(request: AuthenticatedHttpRequest, pk: int, evaluation_pk: int) -> HttpResponse:
+    """A signed addendum to a signed evaluation (as visit notes have)."""
+    actor = request.actor
+    patient = access_patient(actor, pk, write=request.method == "POST")
+    return _evaluation_addendum(request, patient, _evaluation(patient, evaluation_pk))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])  # after the patient door: another clinic's is a 404 first
+def _evaluation_addendum(request: AuthenticatedHttpRequest, patient: Patient, evaluation: Evaluation) -> HttpResponse:
+    actor = request.actor
+    back = reverse("evaluations:detail", args=[patient.pk, evaluation.pk])
+    error, text = "", ""
+    if request.method == "POST":
+        text = request.POST.get("text", "")
+        try:
+            services.do_add_evaluation_addendum(actor, evaluation, text)
+        except ValueError as problem:
+            error = str(problem)
+        else:
+            messages.success(request, "Addendum signed and added to the evaluation.")
+            return redirect(back)
+    else:
+        record_read(actor, "evaluation.addendum_view", patient_id=patient.pk, obj=evaluation,
+                    ip_address=client_ip(request))
+    return render(request, "lib/addendum.html", {
+        "patient": patient, "record": evaluation, "back_url": back,
+        "record_label": f"Evaluation of {evaluation.performed_on:%Y-%m-%d}",
+        "addenda": list(evaluation.addenda.select_related("signed_by")), "error": error, "text": text,
+        "can_sign": actor.can(NOTE_SIGN),
+    }, status=400 if error else 200)
 
 
 # --- referrals -----------------------------------------------------------------------------------

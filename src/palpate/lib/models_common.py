@@ -53,3 +53,38 @@ def sign_record(record: SignedRecord, user: object, now: object) -> None:
     record.signed_by = user  # type: ignore[assignment]
     record.signed_at = now  # type: ignore[assignment]
     record.signed_episode = episode_at_signing(record.episode)  # type: ignore[attr-defined]
+
+
+class SignedAddendum(models.Model):
+    """A signed correction to a signed record, as visit notes have (``visits.Addendum``): saved with
+    its author's signature and the time, never edited afterwards. Each record type adds the key to
+    the record it corrects (``related_name="addenda"``)."""
+
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+        ordering = ["signed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Addendum {self.signed_at:%Y-%m-%d %H:%M}"
+
+
+MAX_ADDENDUM_LENGTH = 20_000
+
+
+def clean_addendum_text(record: SignedRecord, text: str) -> str:
+    """The addendum's text, or ValueError saying what to fix; PermissionDenied on a draft."""
+    from django.core.exceptions import PermissionDenied
+
+    if not record.is_signed:
+        raise PermissionDenied("This record is still a draft: edit it directly; addenda are for signed records.")
+    text = (text or "").strip()
+    if not text:
+        raise ValueError("Write the correction or addition.")
+    if len(text) > MAX_ADDENDUM_LENGTH:
+        raise ValueError(f"The addendum is {len(text)} characters long; keep it under {MAX_ADDENDUM_LENGTH}.")
+    return text

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import paginate
 
@@ -59,8 +59,9 @@ class EpisodeOut(Schema):
     onset_date: dt.date
     referral_source: str
     payer: str
-    status: str
+    status: str = Field(description="active, on_hold or discharged (a signed discharge summary discharges)")
     opened_on: dt.date
+    discharged_on: dt.date | None = None
 
 
 class ErrorOut(Schema):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -103,6 +104,9 @@ class Payer(models.TextChoices):
 
 class EpisodeStatus(models.TextChoices):
     ACTIVE = "active", "Active"
+    # Paused (the patient is away, waiting for a specialist...): no booking, no new plan, off Today.
+    ON_HOLD = "on_hold", "On hold"
+    # Only a signed discharge summary (palpate.discharge) sets this.
     DISCHARGED = "discharged", "Discharged"
 
 
@@ -134,3 +138,28 @@ class Episode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.diagnosis} ({self.icd10_code})"
+
+    def not_active_message(self, before: str) -> str:
+        """Why nothing new can happen on this episode: "... is on hold: resume it before booking."."""
+        if self.status == EpisodeStatus.ON_HOLD:
+            return f"This episode of care is on hold: resume it before {before}."
+        return f"This episode of care is discharged: reopen it before {before}."
+
+
+class EpisodeStatusChange(models.Model):
+    """One change of an episode's status, with the reason given (also an audit event)."""
+
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=12, choices=EpisodeStatus.choices)
+    to_status = models.CharField(max_length=12, choices=EpisodeStatus.choices)
+    reason = models.TextField()
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["clinic", "episode"], name="episode_status_change")]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} -> {self.to_status}"

@@ -11,4 +11,5 @@ urlpatterns = [
     path("<id:pk>/edit/", views.patient_edit, name="edit"),
     path("<id:pk>/episodes/new/", views.episode_create, name="episode_create"),
     path("<id:pk>/episodes/<id:episode_pk>/edit/", views.episode_edit, name="episode_edit"),
+    path("<id:pk>/episodes/<id:episode_pk>/status/", views.episode_status, name="episode_status"),
 ]

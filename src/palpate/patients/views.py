@@ -5,16 +5,17 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
 from palpate.audit.diff import snapshot
 from palpate.audit.services import record_read
 from palpate.clinics.http import AuthenticatedHttpRequest
-from palpate.clinics.roles import PATIENT_VIEW, PATIENT_WRITE
+from palpate.clinics.roles import NOTE_SIGN, PATIENT_VIEW, PATIENT_WRITE
 from palpate.lib.decorators import client_ip, member_required
 from palpate.patients import services
 from palpate.patients.access import access_episode, access_patient, patients_for
 from palpate.patients.forms import EpisodeForm, PatientForm
-from palpate.patients.models import Episode
+from palpate.patients.models import Episode, EpisodeStatus, Patient
 from palpate.patients.search import SEARCH_MAX_LENGTH, search
 
 PAGE_SIZE = 25
@@ -102,3 +103,40 @@ def episode_edit(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) ->
     if request.method != "POST":
         record_read(actor, "episode.edit_view", patient_id=patient.pk, obj=episode, ip_address=client_ip(request))
     return render(request, "patients/episode_form.html", {"form": form, "patient": patient, "episode": episode, "creating": False})
+
+
+@member_required(PATIENT_WRITE)
+def episode_status(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) -> HttpResponse:
+    """Put an episode on hold, resume it, or reopen a discharged one, with a reason."""
+    actor = request.actor
+    patient = access_patient(actor, pk, write=True)
+    episode = access_episode(actor, patient, episode_pk, write=True)
+    return _episode_status(request, patient, episode)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])  # after the doors: another clinic's episode is a 404 first
+def _episode_status(request: AuthenticatedHttpRequest, patient: Patient, episode: Episode) -> HttpResponse:
+    actor = request.actor
+    offered = services.allowed_status_changes(episode)
+    if episode.status == EpisodeStatus.DISCHARGED and not actor.can(NOTE_SIGN):
+        offered = []  # reopening is a therapist's decision (services.check_episode_status_change)
+    to_status = request.POST.get("to_status", offered[0] if len(offered) == 1 else "")
+    reason, error = request.POST.get("reason", ""), ""
+    if request.method == "POST":
+        try:
+            services.do_change_episode_status(actor, episode, to_status, reason)
+        except services.StatusChangeRefused as problem:
+            error = str(problem)
+        else:
+            messages.success(request, f"Episode {EpisodeStatus(to_status).label.lower()}.")
+            return redirect(reverse("patients:detail", args=[patient.pk]))
+    else:
+        record_read(actor, "episode.status_view", patient_id=patient.pk, obj=episode, ip_address=client_ip(request))
+    choices = [(code, _STATUS_VERBS.get(code, EpisodeStatus(code).label)) for code in offered]
+    return render(request, "patients/episode_status.html", {
+        "patient": patient, "episode": episode, "choices": choices, "to_status": to_status, "reason": reason,
+        "error": error, "history": list(episode.status_changes.select_related("changed_by")[:20]),
+    }, status=400 if error else 200)
+
+
+_STATUS_VERBS = {EpisodeStatus.ON_HOLD: "Put on hold", EpisodeStatus.ACTIVE: "Make active again"}

@@ -27,7 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from palpate.lib.models_common import SignedRecord
+from palpate.lib.models_common import SignedAddendum, SignedRecord
 
 
 class PlanOfCare(SignedRecord):
@@ -79,3 +79,12 @@ class PlanOfCare(SignedRecord):
     @property
     def restrictions(self) -> list[dict[str, Any]]:
         return list(self.screen_result.get("restrictions") or [])
+
+
+class PlanAddendum(SignedAddendum):
+    """A signed correction to a signed plan of care (``lib.models_common.SignedAddendum``)."""
+
+    plan = models.ForeignKey(PlanOfCare, on_delete=models.PROTECT, related_name="addenda")
+
+    class Meta(SignedAddendum.Meta):
+        indexes = [models.Index(fields=["clinic", "plan"], name="plan_addendum_clinic")]

@@ -26,13 +26,13 @@ from palpate.core.errors import InputError
 from palpate.core.kb.clinical import knowledge_base
 from palpate.evaluations.services import latest_evaluation
 from palpate.lib.clinical import build_request, run_plan
-from palpate.lib.models_common import RecordStatus, sign_record
+from palpate.lib.models_common import RecordStatus, clean_addendum_text, sign_record
 from palpate.lib.records import SignedAndLocked, check_editable, claim_version
 from palpate.lib.vocabulary import exercise_library, label
 from palpate.lib.voiding import check_void_reason, check_voidable, mark_voided
 from palpate.patients.models import Episode, EpisodeStatus, Patient
 from palpate.plans import certification
-from palpate.plans.models import PlanOfCare
+from palpate.plans.models import PlanAddendum, PlanOfCare
 
 PLAN_FIELDS = ["start_date", "frequency_per_week", "duration_weeks", "goals", "items", "complementary",
                "home_program", "overrides"]
@@ -253,7 +253,7 @@ def do_create_plan(actor: Actor, patient: Patient, episode: Episode, suggestions
     check_can_write(actor)
     output = suggestions.screen_result
     if episode.status != EpisodeStatus.ACTIVE:
-        raise PermissionDenied("This episode is discharged; reopen it before starting a new plan of care.")
+        raise PermissionDenied(episode.not_active_message("starting a new plan of care"))
     with transaction.atomic():
         plan = PlanOfCare.objects.create(
             clinic=actor.clinic, patient=patient, episode=episode, evaluation=suggestions.evaluation,
@@ -407,7 +407,7 @@ def sign_problems(plan: PlanOfCare) -> list[str]:
     if not (plan.items or plan.complementary or plan.home_program):
         problems.append("Add at least one treatment: a soft-tissue item, a complementary therapy or a home exercise.")
     if plan.episode.status != EpisodeStatus.ACTIVE:
-        problems.append("The episode is discharged; a discharged episode cannot get a new plan of care.")
+        problems.append(plan.episode.not_active_message("signing a plan of care"))
     overridden = {safety.item_key(o["item"]) for o in plan.overrides if o.get("item")}
     for item in plan_safety_items(plan):
         found = item_breaches(plan, item)
@@ -480,3 +480,21 @@ def do_void_plan(actor: Actor, plan: PlanOfCare, reason: str) -> PlanOfCare:
         record_event(actor=actor, action="plan.void", patient_id=current.patient_id, obj=current,
                      new={"reason": reason, "start_date": current.start_date})
     return current
+
+
+def check_plan_addendum(actor: Actor, plan: PlanOfCare, text: str) -> str:
+    """The addendum's cleaned text; a draft plan is edited directly instead (as visit notes)."""
+    check_can_sign(actor)
+    return clean_addendum_text(plan, text)
+
+
+def do_add_plan_addendum(actor: Actor, plan: PlanOfCare, text: str) -> PlanAddendum:
+    """A signed, immutable correction to a signed plan of care (a superseded one too: it stays in
+    the record), signed by its author as it is saved."""
+    text = check_plan_addendum(actor, plan, text)
+    with transaction.atomic():
+        addendum = PlanAddendum.objects.create(clinic_id=plan.clinic_id, plan=plan, text=text, signed_by=actor.user,
+                                               signed_at=timezone.now())
+        record_event(actor=actor, action="plan.addendum", patient_id=plan.patient_id, obj=addendum,
+                     new={"plan": plan.pk, "text": text, "signed_at": addendum.signed_at})
+    return addendum

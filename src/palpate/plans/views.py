@@ -14,11 +14,11 @@ from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from palpate.audit.services import record_read
 from palpate.clinics.http import AuthenticatedHttpRequest
-from palpate.clinics.roles import CLINICAL_VIEW, PLAN_WRITE
+from palpate.clinics.roles import CLINICAL_VIEW, NOTE_SIGN, PLAN_WRITE
 from palpate.core.errors import InputError
 from palpate.lib.decorators import client_ip, member_required
 from palpate.lib.pdf import pdf_response, render_pdf
@@ -80,6 +80,9 @@ def _plan_detail(request: AuthenticatedHttpRequest, patient: Patient, plan: Plan
     record_read(actor, "plan.view", patient_id=patient.pk, obj=plan, ip_address=client_ip(request))
     return render(request, "plans/detail.html", {
         "patient": patient, "plan": plan, "episode": plan.episode, **documents.plan_context(plan),
+        "addenda": list(plan.addenda.select_related("signed_by")),
+        "addendum_url": reverse("plans:addendum", args=[patient.pk, plan.pk])
+        if plan.is_signed and actor.can(NOTE_SIGN) else "",
     })
 
 
@@ -194,7 +197,7 @@ def _plan_pdf(request: AuthenticatedHttpRequest, patient: Patient, plan: PlanOfC
     actor = request.actor
     pdf = render_pdf("plans/plan_pdf.html", {
         "patient": patient, "plan": plan, "episode": plan.episode, "printed_on": timezone.localdate(),
-        **documents.plan_context(plan),
+        **documents.plan_context(plan), "addenda": list(plan.addenda.select_related("signed_by")),
     }, request)
     record_read(actor, "plan.pdf", patient_id=patient.pk, obj=plan, ip_address=client_ip(request))
     return pdf_response(pdf, f"plan of care {patient.family_name} {patient.given_name} {plan.start_date or 'draft'}")
@@ -220,3 +223,34 @@ def void_plan(request: AuthenticatedHttpRequest, pk: int, plan_pk: int) -> HttpR
     return void_page(request, plan, what="the draft plan of care", crumbs=crumbs,
                      done_url=reverse("patients:detail", args=[patient.pk]),
                      do_void=lambda reason: services.do_void_plan(actor, plan, reason))
+
+
+@member_required(PLAN_WRITE)
+def plan_addendum(request: AuthenticatedHttpRequest, pk: int, plan_pk: int) -> HttpResponse:
+    """A signed addendum to a signed plan of care (as visit notes have)."""
+    actor = request.actor
+    patient = access_patient(actor, pk, write=request.method == "POST")
+    return _plan_addendum(request, patient, _plan(patient, plan_pk))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])  # after the patient door: another clinic's is a 404 first
+def _plan_addendum(request: AuthenticatedHttpRequest, patient: Patient, plan: PlanOfCare) -> HttpResponse:
+    actor = request.actor
+    back = reverse("plans:detail", args=[patient.pk, plan.pk])
+    error, text = "", ""
+    if request.method == "POST":
+        text = request.POST.get("text", "")
+        try:
+            services.do_add_plan_addendum(actor, plan, text)
+        except ValueError as problem:
+            error = str(problem)
+        else:
+            messages.success(request, "Addendum signed and added to the plan of care.")
+            return redirect(back)
+    else:
+        record_read(actor, "plan.addendum_view", patient_id=patient.pk, obj=plan, ip_address=client_ip(request))
+    return render(request, "lib/addendum.html", {
+        "patient": patient, "record": plan, "back_url": back, "record_label": "Plan of care",
+        "addenda": list(plan.addenda.select_related("signed_by")), "error": error, "text": text,
+        "can_sign": actor.can(NOTE_SIGN),
+    }, status=400 if error else 200)

@@ -417,7 +417,7 @@ def check_booking(actor: Actor, booking: Booking, *, now: dt.datetime | None = N
     if episode.clinic_id != actor.clinic.pk:
         raise InvalidRequest("No such episode of care in this clinic.")
     if episode.status != EpisodeStatus.ACTIVE:
-        raise InvalidRequest("This episode of care is discharged: reopen it before booking.")
+        raise InvalidRequest(episode.not_active_message("booking"))
     if booking.kind not in AppointmentKind.values:
         raise InvalidRequest(f"Choose the kind of appointment ({', '.join(AppointmentKind.labels)}).")
     if not is_treating_member(actor.clinic.pk, booking.therapist_id):
@@ -631,7 +631,7 @@ def do_start(actor: Actor, appointment: Appointment, *, now: dt.datetime | None 
         if current.status not in (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED):
             raise NotNow(f"This appointment is {current.get_status_display().lower()}: a visit cannot be started from it.")
         if current.episode.status != EpisodeStatus.ACTIVE:
-            raise InvalidRequest("This episode is discharged; reopen it before documenting a visit.")
+            raise InvalidRequest(current.episode.not_active_message("documenting a visit"))
         tz = zone(schedule_settings(actor.clinic))
         day = current.starts_at.astimezone(tz).date()
         if day != now.astimezone(tz).date():
@@ -794,7 +794,7 @@ def check_series(actor: Actor, request: SeriesRequest, *, now: dt.datetime | Non
         raise InvalidRequest("Only the signed plan of care in force can be booked as a series.")
     episode = plan.episode
     if episode.status != EpisodeStatus.ACTIVE:
-        raise InvalidRequest("This episode of care is discharged: reopen it before booking.")
+        raise InvalidRequest(episode.not_active_message("booking"))
     if not request.slots:
         raise InvalidRequest("Choose at least one weekday and its time.", code="slots_required")
     if not is_treating_member(actor.clinic.pk, request.therapist_id):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from palpate.clinics.actor import Actor
 from palpate.clinics.roles import CLINICAL_WRITE, PATIENT_VIEW
 from palpate.lib.models_common import RecordStatus
+from palpate.patients.models import EpisodeStatus
 from palpate.scheduling import calendar as cal
 from palpate.scheduling.models import OPEN, Appointment, AppointmentStatus, Authorization
 from palpate.scheduling.services import is_treating, schedule_settings, zone
@@ -95,6 +96,8 @@ def day_board(actor: Actor, now: dt.datetime | None = None) -> DayBoard:
     mine = actor.can(CLINICAL_WRITE) and is_treating(actor)
     query = (Appointment.objects.filter(clinic=actor.clinic, starts_at__gte=starts, starts_at__lt=ends)
              .exclude(status__in=(AppointmentStatus.CANCELLED,))
+             # Still-open bookings of a discharged episode leave the day (no visit can start on it).
+             .exclude(status__in=OPEN, episode__status=EpisodeStatus.DISCHARGED)
              .select_related("patient", "therapist", "room")
              .only("id", "patient_id", "therapist_id", "room_id", "visit_id", "starts_at", "ends_at", "kind", "status",
                    "status_changed_at", "patient__given_name", "patient__family_name", "patient__record_number",

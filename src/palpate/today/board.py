@@ -40,7 +40,10 @@ def build_today(actor: Actor, today: dt.date | None = None) -> TodayBoard:
         return TodayBoard([], [], [], [], [], [], [])
     horizon = today + dt.timedelta(days=LOOKAHEAD_DAYS)
     # Only what the page shows: a visit or plan row also holds the core's whole answer as JSON.
-    visits = (Visit.objects.filter(clinic=actor.clinic).select_related("patient", "episode")
+    # A discharged episode leaves the start page (its record stays on the chart); open referrals
+    # stay listed whatever the episode, as an unanswered referral is a safety matter.
+    visits = (Visit.objects.filter(clinic=actor.clinic).exclude(episode__status=EpisodeStatus.DISCHARGED)
+              .select_related("patient", "episode")
               .only("id", "patient_id", "episode_id", "visit_date", "status", *PATIENT_NAME, "episode__diagnosis"))
     active_signed_plans = (PlanOfCare.objects.filter(
         clinic=actor.clinic, status=RecordStatus.SIGNED, episode__status=EpisodeStatus.ACTIVE,

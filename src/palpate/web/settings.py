@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "palpate.reported",
     "palpate.visits",
     "palpate.outcomes",
+    "palpate.discharge",
     "palpate.scheduling",
     "palpate.portal",
     "palpate.interop",

@@ -24,6 +24,7 @@ urlpatterns = [
     path("patients/<id:pk>/plans/", include("palpate.plans.urls")),
     path("patients/<id:pk>/visits/", include("palpate.visits.urls")),
     path("patients/<id:pk>/outcomes/", include("palpate.outcomes.urls")),
+    path("patients/<id:pk>/discharge/", include("palpate.discharge.urls")),
     path("patients/<id:pk>/schedule/", include("palpate.scheduling.patient_urls")),
     path("schedule/", include("palpate.scheduling.urls")),
     path("patients/<id:pk>/portal/", include("palpate.portal.staff_urls")),

@@ -33,9 +33,9 @@ from palpate.plans.models import PlanOfCare
 def plan_status(plan: PlanOfCare) -> str:
     if not plan.is_signed:
         return "draft" if not plan.is_superseded else "revoked"
-    if plan.is_superseded or plan.episode.status != EpisodeStatus.ACTIVE:
+    if plan.is_superseded or plan.episode.status == EpisodeStatus.DISCHARGED:
         return "completed"
-    return "active"
+    return "on-hold" if plan.episode.status == EpisodeStatus.ON_HOLD else "active"
 
 
 def _activity(code: dict[str, Any], description: str, status: str, minutes: Any = None) -> dict[str, Any]:
@@ -48,7 +48,8 @@ def _activity(code: dict[str, Any], description: str, status: str, minutes: Any 
 
 def care_plan(ctx: Context, plan: PlanOfCare) -> Resource:
     status = plan_status(plan)
-    activity_status = {"draft": "not-started", "active": "scheduled", "completed": "completed"}.get(status, "cancelled")
+    activity_status = {"draft": "not-started", "active": "scheduled", "on-hold": "on-hold",
+                       "completed": "completed"}.get(status, "cancelled")
     resource: Resource = {
         "resourceType": "CarePlan",
         "id": str(plan.pk),
@@ -96,7 +97,8 @@ def care_plan(ctx: Context, plan: PlanOfCare) -> Resource:
 
 def goals(ctx: Context, plan: PlanOfCare) -> list[Resource]:
     status = plan_status(plan)
-    lifecycle = {"draft": "proposed", "active": "active", "completed": "completed"}.get(status, "cancelled")
+    lifecycle = {"draft": "proposed", "active": "active", "on-hold": "on-hold",
+                 "completed": "completed"}.get(status, "cancelled")
     out = []
     for index, goal in enumerate(plan.goals or []):
         term = "short" if goal.get("term") == "short" else "long"
@@ -127,7 +129,9 @@ CARE_PLAN_STATUS = {
     "draft": Q(status=RecordStatus.DRAFT, superseded_by__isnull=True),
     "revoked": Q(status=RecordStatus.DRAFT, superseded_by__isnull=False),
     "active": Q(status=RecordStatus.SIGNED, superseded_by__isnull=True, episode__status=EpisodeStatus.ACTIVE),
-    "completed": Q(status=RecordStatus.SIGNED) & (Q(superseded_by__isnull=False) | ~Q(episode__status=EpisodeStatus.ACTIVE)),
+    "on-hold": Q(status=RecordStatus.SIGNED, superseded_by__isnull=True, episode__status=EpisodeStatus.ON_HOLD),
+    "completed": Q(status=RecordStatus.SIGNED) & (Q(superseded_by__isnull=False)
+                                                  | Q(episode__status=EpisodeStatus.DISCHARGED)),
 }
 
 

@@ -88,13 +88,18 @@ def signed_status(row: Any, done: str, pending: str) -> str:
 # -- EpisodeOfCare and Condition -------------------------------------------------------------------------
 
 
+# Palpate's episode status -> FHIR R4 EpisodeOfCare.status (http://hl7.org/fhir/R4/valueset-episode-of-care-status.html).
+EPISODE_OF_CARE_STATUS = {EpisodeStatus.ACTIVE: "active", EpisodeStatus.ON_HOLD: "onhold",
+                          EpisodeStatus.DISCHARGED: "finished"}
+
+
 def episode_of_care(ctx: Context, episode: Episode) -> Resource:
     payer = Payer(episode.payer) if episode.payer in Payer.values else None
     resource: Resource = {
         "resourceType": "EpisodeOfCare",
         "id": str(episode.pk),
         "meta": {"lastUpdated": instant(episode.updated_at)},
-        "status": "active" if episode.status == EpisodeStatus.ACTIVE else "finished",
+        "status": EPISODE_OF_CARE_STATUS.get(episode.status, "finished"),
         "type": [{"coding": [palpate_coding("condition", episode.condition, label(episode.condition))],
                   "text": label(episode.condition)}],
         "diagnosis": [{"condition": reference("Condition", episode.pk, episode.diagnosis), "rank": 1}],
@@ -111,7 +116,7 @@ def episode_of_care(ctx: Context, episode: Episode) -> Resource:
 
 
 def condition(ctx: Context, episode: Episode) -> Resource:
-    active = episode.status == EpisodeStatus.ACTIVE
+    active = episode.status != EpisodeStatus.DISCHARGED  # on hold: the problem is still there
     resource: Resource = {
         "resourceType": "Condition",
         "id": str(episode.pk),
@@ -152,6 +157,7 @@ class EpisodeOfCareType(ResourceType):
         "_lastUpdated": last_updated_param(),
         "patient": patient_param(),
         "status": status_param("the episode's status", {"active": Q(status=EpisodeStatus.ACTIVE),
+                                                        "onhold": Q(status=EpisodeStatus.ON_HOLD),
                                                         "finished": Q(status=EpisodeStatus.DISCHARGED)}),
         "date": date_param("the day the episode opened"),
         "type": token_param("the condition (Palpate's condition code)", lambda r: codings(r.get("type"))),
@@ -177,7 +183,7 @@ class ConditionType(ResourceType):
         "patient": patient_param(),
         "subject": patient_param(),
         "clinical-status": status_param("active or inactive (discharged)", {
-            "active": Q(status=EpisodeStatus.ACTIVE), "inactive": Q(status=EpisodeStatus.DISCHARGED)}),
+            "active": ~Q(status=EpisodeStatus.DISCHARGED), "inactive": Q(status=EpisodeStatus.DISCHARGED)}),
         "code": token_param("ICD-10-CM (http://hl7.org/fhir/sid/icd-10-cm|M54.50) or Palpate's condition code",
                             lambda r: codings(r.get("code"))),
         "body-site": token_param("SNOMED CT or Palpate's body-region code", lambda r: codings(r.get("bodySite"))),
