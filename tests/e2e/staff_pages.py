@@ -38,6 +38,9 @@ NOT_PAGES = {
     "scheduling:check_in": "POST only", "scheduling:start": "POST only", "scheduling:no_show": "POST only",
     "scheduling:feed_ics": "iCalendar file", "scheduling:find": "htmx partial inside the booking form",
     "audit:export": "CSV/JSON download", "audit:checkpoint": "POST only", "interop:revoke": "POST only",
+    "evaluations:pdf": "PDF", "discharge:pdf": "PDF",
+    "discharge:addendum": "needs a signed discharge summary, which the demo has none of; the same page "
+                          "(lib/addendum.html) is crawled as evaluations:addendum and plans:addendum",
     "portal_staff:access": "POST only", "portal_staff:flags": "POST only",
 }
 # The patient side has its own axe-core tests at 360 and 390 px (tests/e2e/test_portal.py).
@@ -183,6 +186,10 @@ STAFF_PAGES: dict[str, Callable[[DemoIds], str]] = {
     "visits:void": lambda i: f"/patients/{i.draft_visit_patient}/visits/{i.draft_visit}/void/",
     "outcomes:void": lambda i: f"/patients/{i.measurement_patient}/outcomes/{i.measurement}/void/",
     "scheduling:void": lambda i: f"/schedule/appointments/{i.appointment}/void/",
+    "evaluations:addendum": lambda i: f"/patients/{i.patient}/evaluations/{i.evaluation}/addendum/",
+    "plans:addendum": lambda i: f"/patients/{i.plan_patient}/plans/{i.plan}/addendum/",
+    "patients:episode_status": lambda i: f"/patients/{i.patient}/episodes/{i.episode}/status/",
+    "discharge:episode": lambda i: f"/patients/{i.patient}/discharge/episode/{i.episode}/",
     "audit:log": lambda i: "/audit/",
     "interop:tokens": lambda i: "/interop/tokens/",
 }

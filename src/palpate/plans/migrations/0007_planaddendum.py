@@ -9,25 +9,25 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('clinics', '0002_invitations_session_limit_address'),
-        ('evaluations', '0004_today_indexes'),
+        ('plans', '0006_planofcare_entered_in_error'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EvaluationAddendum',
+            name='PlanAddendum',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('text', models.TextField()),
                 ('signed_at', models.DateTimeField()),
                 ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clinics.clinic')),
-                ('evaluation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='addenda', to='evaluations.evaluation')),
+                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='addenda', to='plans.planofcare')),
                 ('signed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
                 'ordering': ['signed_at', 'id'],
                 'abstract': False,
-                'indexes': [models.Index(fields=['clinic', 'evaluation'], name='evaluation_addendum_clinic')],
+                'indexes': [models.Index(fields=['clinic', 'plan'], name='plan_addendum_clinic')],
             },
         ),
     ]

@@ -9,25 +9,25 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('clinics', '0002_invitations_session_limit_address'),
-        ('plans', '0005_today_indexes'),
+        ('evaluations', '0005_evaluation_entered_in_error'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PlanAddendum',
+            name='EvaluationAddendum',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('text', models.TextField()),
                 ('signed_at', models.DateTimeField()),
                 ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clinics.clinic')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='addenda', to='plans.planofcare')),
+                ('evaluation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='addenda', to='evaluations.evaluation')),
                 ('signed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
                 'ordering': ['signed_at', 'id'],
                 'abstract': False,
-                'indexes': [models.Index(fields=['clinic', 'plan'], name='plan_addendum_clinic')],
+                'indexes': [models.Index(fields=['clinic', 'evaluation'], name='evaluation_addendum_clinic')],
             },
         ),
     ]
