@@ -25,7 +25,7 @@ from palpate.core.kb.schema import Doc
 FILE = "vocabulary.yaml"
 # Lists that only vocabulary.yaml defines, in the order the file gives them.
 OWN_KINDS = ("sides", "pressures", "responses", "relief", "irritabilities", "sessions", "severities", "urgencies",
-             "referral_reasons", "vitals", "reasons")
+             "referral_reasons", "vitals", "reasons", "billing_warnings")
 
 Choices = tuple[tuple[str, str], ...]
 
@@ -75,11 +75,13 @@ def _lists() -> Mapping[str, Choices]:
 # before the small lists, whose short codes (``none``, ``low``) are ambiguous.
 LOOKUP_ORDER = ("finding", "region", "group", "whole_body", "technique", "therapy", "condition", "exercise",
                 "red_flag", "screen", "reasons", "referral_reasons", "phase", "wells_item", "vitals", "pressures",
-                "sides", "responses", "relief", "irritabilities", "sessions", "severities", "urgencies")
+                "sides", "responses", "relief", "irritabilities", "sessions", "severities", "urgencies",
+                "billing_warnings")
 
 KIND_ALIASES = {"side": "sides", "pressure": "pressures", "response": "responses", "irritability": "irritabilities",
                 "session": "sessions", "severity": "severities", "urgency": "urgencies",
-                "referral_reason": "referral_reasons", "vital": "vitals", "reason": "reasons"}
+                "referral_reason": "referral_reasons", "vital": "vitals", "reason": "reasons",
+                "billing_warning": "billing_warnings"}
 
 
 @cache
@@ -96,7 +98,7 @@ def choices(kind: str) -> Choices:
     Kinds: region, group, whole_body, site (regions, groups and the whole body), technique,
     therapy, condition, phase, finding, finding_whole_body, finding_local, exercise, red_flag,
     screen, wells_item, side, pressure, response, relief, irritability, session, severity,
-    urgency, referral_reason, vital, reason.
+    urgency, referral_reason, vital, reason, billing_warning.
     """
     if kind == "site":
         lists = _lists()
