@@ -6,7 +6,6 @@ import io
 import json
 from collections.abc import Iterator
 from typing import Any
-
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator

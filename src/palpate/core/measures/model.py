@@ -9,8 +9,8 @@ Results carry an ``as_json()`` that produces the command-line contract's documen
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from fractions import Fraction
 from typing import Any, NamedTuple
 
