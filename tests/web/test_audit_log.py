@@ -43,6 +43,7 @@ def test_it_shows_a_change_as_field_old_to_new_in_words(world, as_user):
     assert "Body region: Lower back -&gt; Neck" in html
     assert "Condition: Low back pain -&gt; Neck pain" in html
     assert "Episode: update" in html
+    assert html.count('<form class="search"') == 1 and html.count("<tbody>") == 1
     # Never the stored JSON or its codes.
     assert "lower_back" not in html and "{&#x27;" not in html and "neck_pain" not in html
 
