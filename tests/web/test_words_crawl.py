@@ -87,7 +87,7 @@ def _measure_codes() -> frozenset[str]:
 PHRASES = [
     (re.compile(r"[\w-]+\.(?:md|ya?ml|py)\b"), "a file name"),
     (re.compile(r"\bfacts\b\s*(?:\.md)?\s*[A-Z]\.\d"), "a reference into facts.md"),
-    (re.compile(r"\bNcci pair", re.IGNORECASE), "NCCI's internal wording"),
+    (re.compile(r"\bNcci pair"), "a code capitalised as words (ncci_pair)"),
     (re.compile(r"(?<![\w/.-])[a-z]+(?:_[a-z0-9]+)+\b(?![/.])"), "a snake_case name"),
 ]
 
