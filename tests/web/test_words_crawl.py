@@ -87,6 +87,7 @@ def _measure_codes() -> frozenset[str]:
 PHRASES = [
     (re.compile(r"[\w-]+\.(?:md|ya?ml|py)\b"), "a file name"),
     (re.compile(r"\bfacts\b\s*(?:\.md)?\s*[A-Z]\.\d"), "a reference into facts.md"),
+    (re.compile(r"\bpalpate(?:\.\w+)+"), "a Python name"),
     (re.compile(r"\bNcci pair"), "a code capitalised as words (ncci_pair)"),
     (re.compile(r"(?<![\w/.-])[a-z]+(?:_[a-z0-9]+)+\b(?![/.])"), "a snake_case name"),
 ]
@@ -140,11 +141,12 @@ def visible_text(html: str) -> str:
 
 def test_it_finds_codes_and_file_names_but_not_words():
     text = visible_text('<p title="anticoagulant_therapy">Light pressure at the knee</p><script>x="low_back_pain"</script>'
-                        '<input value="lower_back"> see planning-policy.md section 4, facts.md F.3; odi 44.4')
+                        '<input value="lower_back"> see planning-policy.md section 4, facts.md F.3; odi 44.4; '
+                        'palpate.ops.tasks.backup')
     found = internal_words(text)
     assert any("anticoagulant_therapy" in f for f in found)
     assert any("planning-policy.md" in f for f in found) and any("F.3" in f for f in found)
-    assert any("'odi'" in f for f in found)
+    assert any("'odi'" in f for f in found) and any("palpate.ops.tasks.backup" in f for f in found)
     assert not any("low_back_pain" in f or "lower_back" in f or "Light" in f or "knee" in f for f in found)
     assert not internal_words("ODI 44, Oswestry Disability Index; Planning policy, section 4")
 
