@@ -33,7 +33,24 @@ def test_an_impossible_threshold_is_refused_and_the_form_keeps_what_was_typed(wo
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert "session_minutes_min must not exceed session_minutes_max" in body
+    assert "must be at most" in body and "Longest manual-therapy time per session" in body
+    assert "session_minutes_min must" not in body  # the words of the page, never the setting's key
     assert 'value="50"' in body and 'value="20"' in body
+    world.harbor.refresh_from_db()
+    assert world.harbor.policy_overrides == {}
+
+
+def test_every_problem_of_the_settings_form_is_reported_in_one_round(world, as_user):
+    """A value outside its bound does not hide two settings out of order, nor the other way round."""
+    response = as_user(world.olivia).post("/clinics/settings/", {
+        **BASE, "policy_fever_c": "45",  # outside its safe bound
+        "policy_session_minutes_min": "50", "policy_session_minutes_max": "20",  # out of order
+        "policy_soreness_hours_max": "48", "policy_soreness_severe_hours": "24",  # out of order too
+    })
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "outside the safe bound" in body
+    assert body.count("must be at most") == 2
+    assert "Soreness lasting longer than this withholds friction" in body
     world.harbor.refresh_from_db()
     assert world.harbor.policy_overrides == {}

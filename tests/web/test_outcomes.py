@@ -107,8 +107,9 @@ def test_it_scores_an_odi_form_with_the_core_and_shows_the_score_and_band(world,
     assert m.valid and m.score == pytest.approx(35.5556, abs=1e-4)  # 16/45, unrounded as the core returns it
     assert m.answers == ODI_2 and m.clinic == world.harbor and m.entered_by == world.alice
     page = client.get(response["Location"]).content.decode()
-    assert "ODI recorded: 35.56 (moderate disability)." in page
-    assert "<strong>35.56</strong>" in page and "moderate disability" in page
+    # 16/45 = 35.56 %, reported as the ODI reports it: a whole percentage (instruments.yaml ``reported``).
+    assert "ODI recorded: 36 (moderate disability)." in page
+    assert "<strong>36</strong>" in page and "moderate disability" in page and "35.56" not in page
 
 
 def test_recording_a_measure_writes_an_audit_event_with_the_score(world, as_user):
@@ -342,7 +343,7 @@ def test_one_measurement_shows_each_question_with_the_answer_given(world, as_use
     body = client.get(f"/patients/{world.harbor_patient.pk}/outcomes/{m.pk}/").content.decode()
     assert "<td>1. pain intensity</td><td>2 · moderate</td>" in body
     assert "<td>8. sex life</td><td>Not answered</td>" in body
-    assert "35.56" in body
+    assert "<dd>36</dd>" in body and "35.56" not in body
 
 
 def test_a_measurement_of_another_patient_is_a_404_even_in_the_same_clinic(world, as_user):

@@ -6,8 +6,11 @@ import io
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -15,8 +18,10 @@ from django.utils import timezone
 from palpate.audit.checkpoint import make_checkpoint
 from palpate.audit.forms import ExportForm
 from palpate.audit.models import AuditEvent
+from palpate.audit.patients import directory
 from palpate.audit.permissions import AUDIT_EXPORT, AUDIT_VIEW
 from palpate.audit.services import fold_reads, record_read
+from palpate.audit.words import action_words, change_lines
 from palpate.lib.decorators import client_ip, member_required
 from palpate.lib.http import MemberRequest
 
@@ -24,25 +29,47 @@ EXPORT_COLUMNS = ["seq", "created_at", "actor_name", "action", "patient_id", "ob
                   "ip_address", "prev_hash", "hash"]
 
 
+# The log's filters (besides the page): a patient's id, record number or name, an action, free text.
+FILTERS = ("patient", "record", "name", "action", "q")
+LONGEST_FILTER = 200
+
+
 @member_required(AUDIT_VIEW)
 def audit_log(request: MemberRequest) -> HttpResponse:
     actor = request.actor
+    clinic_id = actor.clinic.pk
     # The log shows old and new values of patient records: reading it is itself audited.
-    patient = request.GET.get("patient", "").strip()
-    action = request.GET.get("action", "").strip()
+    filters = {key: request.GET.get(key, "").strip()[:LONGEST_FILTER] for key in FILTERS}
     page_number = request.GET.get("page")
     record_read(actor, "audit.view", patient_id=None, ip_address=client_ip(request),
-                detail={"patient": patient, "action": action, "page": str(page_number or 1)})
+                detail={**{k: v for k, v in filters.items() if v}, "page": str(page_number or 1)})
     # Reads wait in a staging table until the worker folds them; whoever reads the trail sees it whole.
-    fold_reads([actor.clinic.pk])
+    fold_reads([clinic_id])
     events = AuditEvent.objects.filter(clinic=actor.clinic).order_by("-seq")
+    patient = filters["patient"]
     # isdigit() accepts "²"; only plain ASCII ids that fit the column are a filter.
     if patient.isascii() and patient.isdigit() and len(patient) <= 18:
         events = events.filter(patient_id=int(patient))
-    if action:
-        events = events.filter(action__startswith=action)
+    elif patient:
+        events = events.none()
+    # Record number and name go through the patients app's directory, which knows only this clinic's
+    # patients: another clinic's patient matches nothing.
+    for key in ("record", "name"):
+        if filters[key]:
+            events = events.filter(patient_id__in=directory().matching(clinic_id, filters[key]))
+    if filters["action"]:
+        events = events.filter(action__startswith=filters["action"])
+    if filters["q"]:
+        text = filters["q"]
+        events = events.annotate(old_text=Cast("old", TextField()), new_text=Cast("new", TextField())).filter(
+            Q(actor_name__icontains=text) | Q(action__icontains=text) | Q(object_type__icontains=text)
+            | Q(object_id__icontains=text) | Q(old_text__icontains=text) | Q(new_text__icontains=text))
     page = Paginator(events, 50).get_page(page_number)
-    return render(request, "audit/log.html", {"page": page, "patient": patient, "action": action,
+    names = directory().names(clinic_id, (e.patient_id for e in page.object_list))
+    rows = [{"event": e, "action": action_words(e.action), "patient": names.get(e.patient_id, e.patient_id or ""),
+             "changes": change_lines(e.old, e.new)} for e in page.object_list]
+    query = urlencode({k: v for k, v in filters.items() if v})
+    return render(request, "audit/log.html", {"page": page, "rows": rows, **filters, "query": query,
                                               "can_export": actor.can(AUDIT_EXPORT)})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django import forms
@@ -10,10 +11,9 @@ from palpate.clinics.models import Clinic
 from palpate.clinics.roles import Role
 from palpate.core.errors import InputError
 from palpate.core.policy import (
-    apply_overrides,
-    check_overrides,
     check_setting,
     default_policy,
+    inconsistencies,
     policy_settings,
     setting_bound,
 )
@@ -84,26 +84,23 @@ class ClinicSettingsForm(forms.ModelForm):
         }
         # Planning policy §1.7: a setting may make the policy stricter, never looser than its safe
         # bound. The core's check_setting refuses a value outside it; the error names the bound.
-        outside = False
+        # Every problem in one round: each value outside its bound on its field, and the order of
+        # the settings checked with the values that are within their bounds (the others would be
+        # refused anyway), each pair out of order on the field of its lower setting.
+        within: dict[str, float] = {}
         for key, value in overrides.items():
             try:
-                check_setting(key, value)
+                within[key] = check_setting(key, value)
             except InputError:
                 setting = setting_bound(key)
                 shown = int(value) if setting.type == "int" and float(value).is_integer() else value
                 self.add_error(POLICY_PREFIX + key, (
                     f"{shown:g} {setting.unit} is outside the safe bound of {setting.bound_text()}. A clinic may "
-                    "make the policy stricter, never looser (planning policy §1.7): choose a value within it, "
-                    "or leave the box empty for the default."))
-                outside = True
-        if not outside:
-            try:
-                # The core checks consistency too (e.g. min session <= max session).
-                apply_overrides(default_policy(), check_overrides(overrides))
-            except InputError as exc:
-                key = exc.path.split(".")[-1]
-                field = POLICY_PREFIX + key
-                self.add_error(field if field in self.fields else None, exc.message)
+                    "make the policy stricter, never looser (planning policy, section 1.7): choose a value within "
+                    "it, or leave the box empty for the default."))
+        for problem in inconsistencies(replace(default_policy(), **within)):
+            field = next((POLICY_PREFIX + k for k in problem.keys if k in within), None)
+            self.add_error(field if field in self.fields else None, problem.message + ".")
         self.cleaned_policy = overrides
         return data
 

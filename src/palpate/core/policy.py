@@ -185,12 +185,13 @@ def overrides_within_bounds(stored: Mapping[str, Any]) -> tuple[dict[str, float]
         kept[key] = now
     while True:
         values: dict[str, Any] = dict(kept)
-        problems = _inconsistencies(replace(default_policy(), **values))
-        clash = [key for key in kept if any(key in problem for problem in problems)]
+        found = inconsistencies(replace(default_policy(), **values))
+        clash = [key for key in kept if any(key in problem.keys for problem in found)]
         if not clash:
             break
         for key in clash:
-            changes.append(BoundChange(key, kept.pop(key), None, "; ".join(problems) + ": the default applies"))
+            changes.append(BoundChange(key, kept.pop(key), None,
+                                       "; ".join(p.message for p in found) + ": the default applies"))
     return kept, tuple(changes)
 
 
@@ -217,23 +218,42 @@ def apply_overrides(base: Policy, overrides: Mapping[str, Any], path: str = "pol
     return policy
 
 
-def _inconsistencies(policy: Policy) -> list[str]:
+# Settings that must keep their order: (the lower one, the higher one, whether they may be equal).
+ORDERED = (
+    ("session_minutes_min", "session_minutes_max", True),
+    ("inflammatory_max_days", "proliferative_max_days", False),
+    ("nprs_moderate_min", "nprs_high_min", False),
+    ("soreness_progress_max", "soreness_lower_min", False),
+    ("soreness_lower_min", "soreness_severe_min", True),
+    ("soreness_hours_max", "soreness_severe_hours", True),
+    ("red_flag_age_under", "red_flag_age_over", False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Inconsistency:
+    """Two settings out of order, in the words of the settings page (never their keys)."""
+
+    keys: tuple[str, str]
+    message: str
+
+
+def inconsistencies(policy: Policy) -> list[Inconsistency]:
+    """Every pair of settings out of order (all of them, so a form reports them in one round)."""
+    settings = knowledge_base().policy_settings
     problems = []
-    if policy.session_minutes_min > policy.session_minutes_max:
-        problems.append("session_minutes_min must not exceed session_minutes_max")
-    if policy.inflammatory_max_days >= policy.proliferative_max_days:
-        problems.append("inflammatory_max_days must be below proliferative_max_days")
-    if policy.nprs_moderate_min >= policy.nprs_high_min:
-        problems.append("nprs_moderate_min must be below nprs_high_min")
-    if policy.soreness_progress_max >= policy.soreness_lower_min:
-        problems.append("soreness_progress_max must be below soreness_lower_min")
-    if policy.soreness_lower_min > policy.soreness_severe_min:
-        problems.append("soreness_lower_min must not exceed soreness_severe_min")
-    if policy.soreness_hours_max > policy.soreness_severe_hours:
-        problems.append("soreness_hours_max must not exceed soreness_severe_hours")
-    if policy.red_flag_age_under >= policy.red_flag_age_over:
-        problems.append("red_flag_age_under must be below red_flag_age_over")
+    for low, high, may_equal in ORDERED:
+        a, b = policy.value(low), policy.value(high)
+        if a > b or (a == b and not may_equal):
+            relation = "at most" if may_equal else "below"
+            problems.append(Inconsistency((low, high), (
+                f"\u201c{settings[low].label}\u201d ({a:g} {settings[low].unit}) must be {relation} "
+                f"\u201c{settings[high].label}\u201d ({b:g} {settings[high].unit})")))
     return problems
+
+
+def _inconsistencies(policy: Policy) -> list[str]:
+    return [problem.message for problem in inconsistencies(policy)]
 
 
 def _check_consistent(policy: Policy, where: str, input_error: bool = False) -> None:

@@ -25,7 +25,8 @@ from palpate.core.kb.schema import Doc
 FILE = "vocabulary.yaml"
 # Lists that only vocabulary.yaml defines, in the order the file gives them.
 OWN_KINDS = ("sides", "pressures", "responses", "relief", "irritabilities", "sessions", "severities", "urgencies",
-             "referral_reasons", "vitals", "reasons", "discharge_reasons", "goal_outcomes")
+             "referral_reasons", "vitals", "reasons", "discharge_reasons", "goal_outcomes",
+             "billing_warnings")
 
 Choices = tuple[tuple[str, str], ...]
 
@@ -76,12 +77,14 @@ def _lists() -> Mapping[str, Choices]:
 LOOKUP_ORDER = ("finding", "region", "group", "whole_body", "technique", "therapy", "condition", "exercise",
                 "red_flag", "screen", "reasons", "referral_reasons", "phase", "wells_item", "vitals", "pressures",
                 "sides", "responses", "relief", "irritabilities", "sessions", "severities", "urgencies",
-                "discharge_reasons", "goal_outcomes")
+                "discharge_reasons", "goal_outcomes",
+                "billing_warnings")
 
 KIND_ALIASES = {"side": "sides", "pressure": "pressures", "response": "responses", "irritability": "irritabilities",
                 "session": "sessions", "severity": "severities", "urgency": "urgencies",
                 "referral_reason": "referral_reasons", "vital": "vitals", "reason": "reasons",
-                "discharge_reason": "discharge_reasons", "goal_outcome": "goal_outcomes"}
+                "discharge_reason": "discharge_reasons", "goal_outcome": "goal_outcomes",
+                "billing_warning": "billing_warnings"}
 
 
 @cache
@@ -98,7 +101,7 @@ def choices(kind: str) -> Choices:
     Kinds: region, group, whole_body, site (regions, groups and the whole body), technique,
     therapy, condition, phase, finding, finding_whole_body, finding_local, exercise, red_flag,
     screen, wells_item, side, pressure, response, relief, irritability, session, severity,
-    urgency, referral_reason, vital, reason, discharge_reason, goal_outcome.
+    urgency, referral_reason, vital, reason, discharge_reason, goal_outcome, billing_warning.
     """
     if kind == "site":
         lists = _lists()

@@ -130,7 +130,10 @@ class RomRowForm(RowForm):
             return data
         movement, degrees = data.get("movement"), data.get("degrees")
         if not movement:
+            # Every error of the row in one round: the missing range too, not only the motion.
             self.add_error("movement", "Choose the joint and motion measured.")
+            if degrees is None and "degrees" not in self.errors:
+                self.add_error("degrees", "Enter the measured range in degrees.")
             return data
         joint, motion, _ = rom_movements()[movement]
         vocabulary.check_side(self, joint, data.get("side"))
@@ -213,8 +216,9 @@ class PainRowForm(BodyRegionRowForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if self.is_blank() or self.removed() or not data.get("region"):
+        if self.is_blank() or self.removed():
             return data
+        # Asked even when the region is missing too, so both come back in one round.
         if data.get("intensity") is None and "intensity" not in self.errors:
             self.add_error("intensity", "Give the pain intensity at this region, 0 to 10.")
         return data
@@ -279,6 +283,8 @@ class LocalFindingRowForm(RowForm):
         code = data.get("code")
         if not code:
             self.add_error("code", "Choose which finding this row records (or clear the row).")
+            if not data.get("region") and "region" not in self.errors:
+                self.add_error("region", "Choose the region or group of this finding.")
             return data
         if not data.get("region"):
             self.add_error("region", f"Where is the {vocabulary.label(code, 'finding').lower()}? Choose the region "

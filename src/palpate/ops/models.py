@@ -43,6 +43,10 @@ class TaskRun(models.Model):
     def __str__(self) -> str:
         return f"{self.name} {self.status}"
 
+    @property
+    def title(self) -> str:
+        return task_title(self.name)
+
 
 class WorkerHeartbeat(models.Model):
     """A running worker process says it is alive every ``HEARTBEAT_SECONDS`` (``/readyz`` reads it)."""
@@ -75,3 +79,8 @@ class Backup(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+def task_title(name: str) -> str:
+    """A task's name as the health page shows it: "Scheduled backup", not ``scheduled_backup``."""
+    return name.rsplit(".", 1)[-1].replace("_", " ").capitalize()

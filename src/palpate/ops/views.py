@@ -22,7 +22,7 @@ from palpate.audit.anchor import anchor_path, read_anchors
 from palpate.audit.models import AuditRead
 from palpate.clinics.roles import CLINIC_MANAGE
 from palpate.lib.decorators import member_required
-from palpate.ops.models import Backup, TaskRun, TaskStatus, WorkerHeartbeat
+from palpate.ops.models import Backup, TaskRun, TaskStatus, WorkerHeartbeat, task_title
 from palpate.ops.queue import REGISTRY
 from palpate.ops.worker import import_task_modules, queue_stats
 
@@ -77,7 +77,7 @@ def health_summary() -> dict[str, Any]:
     periodic = []
     for name in periodic_names:
         run = TaskRun.objects.filter(name=name).order_by("-started_at").first() if name in last_runs else None
-        periodic.append({"name": name, "run": run})
+        periodic.append({"name": name, "title": task_title(name), "run": run})
     week = timezone.now() - dt.timedelta(days=7)
     anchors = read_anchors()
     return {

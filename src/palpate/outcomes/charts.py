@@ -15,8 +15,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import TYPE_CHECKING
 
 from django.utils.safestring import SafeString, mark_safe
+
+if TYPE_CHECKING:
+    from palpate.core.measures.model import Scale
 
 WIDTH, HEIGHT = 640, 320
 LEFT, RIGHT, TOP, BOTTOM = 62, 20, 34, 90
@@ -35,10 +39,13 @@ class ChartPoint:
     patient_reported: bool = False  # filled in by the patient at home: drawn as a square, not a dot
 
 
-def format_score(value: float | None) -> str:
-    """Scores print with at most two decimals (35.56, 32, 1.95); the stored value stays unrounded."""
+def format_score(value: float | None, scale: Scale | None = None) -> str:
+    """A score as its instrument reports it (``Scale.report``: ODI 44, BCTQ 2.36); the stored value
+    stays unrounded. Without a scale (an axis tick) at most two decimals (35.56, 32, 1.95)."""
     if value is None:
         return "—"
+    if scale is not None:
+        return scale.report(value)
     rounded = round(float(value), 2)
     return f"{rounded:.2f}".rstrip("0").rstrip(".") if not rounded.is_integer() else str(int(rounded))
 
@@ -63,6 +70,7 @@ def render_progress_chart(
     mcid: float | None,
     visit_dates: Sequence[dt.date] = (),
     chart_id: str = "progress",
+    scale: Scale | None = None,
 ) -> SafeString:
     """``better`` is ``"lower"`` or ``"higher"``; ``points`` oldest first (valid scores only)."""
     cid = escape(chart_id)
@@ -83,7 +91,7 @@ def render_progress_chart(
         f'<svg id="{cid}" class="progress-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-labelledby="{cid}-title {cid}-desc" {FONT}>',
         f'<title id="{cid}-title">{escape(title)}</title>',
-        f'<desc id="{cid}-desc">{escape(_describe(title, points, better, units, mcid, visit_dates))}</desc>',
+        f'<desc id="{cid}-desc">{escape(_describe(title, points, better, units, mcid, visit_dates, scale))}</desc>',
         f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
         f'<text x="{LEFT}" y="18" font-size="13" font-weight="bold" fill="{INK}">{escape(title)}</text>',
         f'<text x="{WIDTH - RIGHT}" y="18" font-size="12" text-anchor="end" fill="{INK}">'
@@ -107,19 +115,19 @@ def render_progress_chart(
     if baseline is not None and mcid:
         band_low, band_high = max(low, baseline - mcid), min(high, baseline + mcid)
         top_y, bottom_y = y(band_high), y(band_low)
-        out.append(f'<g class="mcid-band"><title>MCID band: {format_score(band_low)} to {format_score(band_high)}'
+        out.append(f'<g class="mcid-band"><title>MCID band: {format_score(band_low, scale)} to {format_score(band_high, scale)}'
                    f'</title><rect x="{LEFT}" y="{top_y}" width="{PLOT_W}" height="{round(bottom_y - top_y, 1)}" '
                    f'fill="{BAND}" fill-opacity="0.13" stroke="{BAND}" stroke-opacity="0.6" stroke-width="1" '
                    f'stroke-dasharray="2 3"/></g>')
         label_y = top_y + 12 if bottom_y - top_y >= 30 else top_y - 4
         out.append(f'<text x="{LEFT + PLOT_W - 4}" y="{label_y}" font-size="11" text-anchor="end" fill="{ACCENT}">'
-                   f'MCID band: baseline ± {format_score(mcid)} (no important change inside)</text>')
+                   f'MCID band: baseline ± {format_score(mcid, scale)} (no important change inside)</text>')
     if baseline is not None:
         by = y(baseline)
         out.append(f'<line class="baseline" x1="{LEFT}" y1="{by}" x2="{LEFT + PLOT_W}" y2="{by}" stroke="{INK}" '
                    f'stroke-width="1.5" stroke-dasharray="6 4"/>')
         out.append(f'<text x="{LEFT + 4}" y="{by + 14 if by + 14 < TOP + PLOT_H else by - 6}" font-size="11" '
-                   f'fill="{INK}">Baseline {format_score(baseline)}</text>')
+                   f'fill="{INK}">Baseline {format_score(baseline, scale)}</text>')
 
     # Axes.
     axis_y = TOP + PLOT_H
@@ -147,7 +155,7 @@ def render_progress_chart(
         out.append(f'<polyline points="{path}" fill="none" stroke="{ACCENT}" stroke-width="2"/>')
     for point in points:
         px, py = x(point.taken_on), y(point.score)
-        tooltip = f"{point.taken_on.isoformat()}: {format_score(point.score)}" + (f" ({point.note})" if point.note else "")
+        tooltip = f"{point.taken_on.isoformat()}: {format_score(point.score, scale)}" + (f" ({point.note})" if point.note else "")
         if point.patient_reported:
             tooltip += ", reported by the patient at home"
         label_y = py - 9 if py - 9 > TOP + 4 else py + 18
@@ -157,7 +165,7 @@ def render_progress_chart(
         out.append(f'<g class="point{" patient-reported" if point.patient_reported else ""}"><title>{escape(tooltip)}</title>'
                    f'{marker}'
                    f'<text x="{px}" y="{label_y}" font-size="11" font-weight="bold" text-anchor="middle" '
-                   f'fill="{INK}">{format_score(point.score)}</text></g>')
+                   f'fill="{INK}">{format_score(point.score, scale)}</text></g>')
     if not points:
         out.append(f'<text x="{LEFT + PLOT_W / 2}" y="{mid_y}" font-size="13" text-anchor="middle" fill="{MUTED}">'
                    "No score yet</text>")
@@ -189,17 +197,17 @@ def _legend(ly: float, *, has_band: bool, has_reported: bool = False) -> str:
 
 
 def _describe(title: str, points: Sequence[ChartPoint], better: str, units: str, mcid: float | None,
-              visit_dates: Sequence[dt.date]) -> str:
+              visit_dates: Sequence[dt.date], scale: Scale | None = None) -> str:
     if not points:
         return f"{title}: no score yet."
     first, latest = points[0], points[-1]
     text = (f"{len(points)} score{'s' if len(points) != 1 else ''} in {units}, {better} is better. "
-            f"Baseline {format_score(first.score)} on {first.taken_on.isoformat()}")
+            f"Baseline {format_score(first.score, scale)} on {first.taken_on.isoformat()}")
     if len(points) > 1:
-        text += f", latest {format_score(latest.score)} on {latest.taken_on.isoformat()}"
+        text += f", latest {format_score(latest.score, scale)} on {latest.taken_on.isoformat()}"
     text += "."
     if mcid:
-        text += f" MCID band: baseline plus or minus {format_score(mcid)}."
+        text += f" MCID band: baseline plus or minus {format_score(mcid, scale)}."
     if visit_dates:
         text += f" {len(set(visit_dates))} visit day{'s' if len(set(visit_dates)) != 1 else ''} marked."
     return text

@@ -138,11 +138,11 @@ def _saved_message(inst: measures.Instrument, m: OutcomeMeasurement) -> str:
     if not m.valid:
         return f"{inst.abbreviation} saved as not scorable: too many unanswered items. No score is charted."
     if inst.is_multiscale:
-        scores = ", ".join(f"{inst.scale(code).name.lower()} {format_score(value)}"
+        scores = ", ".join(f"{inst.scale(code).name.lower()} {format_score(value, inst.scale(code))}"
                            for code, value in (m.scores or {}).items())
         return f"{inst.abbreviation} recorded: {scores}."
     band = inst.scale().band_for(m.score) if m.score is not None else None
-    return f"{inst.abbreviation} recorded: {format_score(m.score)}" + (f" ({band.label})." if band else ".")
+    return f"{inst.abbreviation} recorded: {format_score(m.score, inst.scale())}" + (f" ({band.label})." if band else ".")
 
 
 @member_required(CLINICAL_VIEW)

@@ -57,14 +57,14 @@ def lines_for(episode: Any) -> list[ProgressLine]:
         first, latest = sp.points[0], sp.points[-1]
         better = "lower is better" if sp.scale.better.value == "lower" else "higher is better"
         if len(sp.points) == 1:
-            sentence = (f"Your {name} was {format_score(first.score)} on {first.taken_on:%d %B %Y}. "
+            sentence = (f"Your {name} was {format_score(first.score, sp.scale)} on {first.taken_on:%d %B %Y}. "
                         "We can tell you how it changes after the next one.")
         else:
             judged = measures.change(sp.code, first.score, latest.score,
                                      sp.scale.code if sp.instrument.is_multiscale else None)
-            sentence = (f"Your {name} went from {format_score(first.score)} to {format_score(latest.score)}: "
+            sentence = (f"Your {name} went from {format_score(first.score, sp.scale)} to {format_score(latest.score, sp.scale)}: "
                         f"{VERDICTS[judged.direction]}.")
         out.append(ProgressLine(name[:1].upper() + name[1:], sentence, better,
-                                tuple((f"{p.taken_on:%d %b %Y}", format_score(p.score)) for p in sp.points),
+                                tuple((f"{p.taken_on:%d %b %Y}", format_score(p.score, sp.scale)) for p in sp.points),
                                 latest.patient_reported))
     return out

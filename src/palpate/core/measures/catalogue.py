@@ -31,6 +31,7 @@ from palpate.core.measures.model import (
     Mdc,
     MissingRule,
     ProgressionPolicy,
+    Reporting,
     RomLimit,
     RomNorm,
     RomReference,
@@ -269,10 +270,18 @@ def _scale(code: str, entry: Any, f: str, where: str, sources: dict[str, Source]
     alternatives = tuple(_alternative(alt, f, f"{where}.alternatives[{i}]", sources)
                          for i, alt in enumerate(optional(entry, "alternatives", list, f, where, [])))
 
+    rw = f"{where}.reported"
+    reported = require(entry, "reported", dict, f, where)
+    decimals = require(reported, "decimals", int, f, rw)
+    if not 0 <= decimals <= 2:
+        raise KnowledgeBaseError(f, f"{rw}.decimals", "expected 0, 1 or 2 decimals")
+    reporting = Reporting(decimals=decimals, source=_source_ref(reported, sources, f, rw), status=_status(reported, f, rw),
+                          note=optional(reported, "note", str, f, rw, ""))
+
     scale = Scale(code=code, name=require(entry, "name", str, f, where), units=units, range=score_range,
                   better=better, scoring=scoring, missing=missing, items=tuple(items), min_items=min_items,
                   max_items=max_items, bands=bands, bands_source=bands_source, mcid=mcid, mdc=mdc,
-                  alternatives=alternatives)
+                  alternatives=alternatives, reporting=reporting)
     _check_formula(scale, f, where)
     return scale
 

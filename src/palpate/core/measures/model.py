@@ -9,6 +9,7 @@ Results carry an ``as_json()`` that produces the command-line contract's documen
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
 from typing import Any, NamedTuple
@@ -142,6 +143,29 @@ class Band:
 
 
 @dataclass(frozen=True)
+class Reporting:
+    """How the instrument reports a score: the decimals its published form or paper prints.
+
+    The stored score stays unrounded (change, MCID and bands use it); only what a person reads is
+    rounded, as the instrument reports it (ODI 44, not 44.4444).
+    """
+
+    decimals: int
+    source: Source
+    status: Status
+    note: str = ""
+
+    def text(self, value: float | Fraction) -> str:
+        # Half up, as people round (44.5 -> 45; Python's round() would give 44), on the exact value.
+        exact = (Decimal(value.numerator) / Decimal(value.denominator) if isinstance(value, Fraction)
+                 else Decimal(repr(float(value))))
+        rounded = exact.quantize(Decimal(1).scaleb(-self.decimals), rounding=ROUND_HALF_UP)
+        text = f"{rounded:f}"
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+        return "0" if text in ("-0", "") else text
+
+
+@dataclass(frozen=True)
 class Conversion:
     """How a published value was converted into the units Palpate's score uses."""
 
@@ -224,6 +248,15 @@ class Scale:
     mcid: Threshold
     mdc: Mdc | None
     alternatives: tuple[Alternative, ...] = ()
+    reporting: Reporting | None = None  # every scale in instruments.yaml has one (the catalogue checks)
+
+    def report(self, value: float | Fraction | None) -> str:
+        """The score as the instrument reports it ("44" for an ODI of 44.44); "—" for no score."""
+        if value is None:
+            return "—"
+        if self.reporting is None:
+            return Reporting(2, Source("", "", "", None), Status.POLICY).text(value)
+        return self.reporting.text(value)
 
     def band_for(self, score: Fraction | float) -> Band | None:
         for band in self.bands:

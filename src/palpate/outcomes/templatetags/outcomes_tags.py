@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import SafeString
 
+from palpate.core.measures.model import Scale
 from palpate.outcomes.charts import ChartPoint, format_score, render_progress_chart
 from palpate.outcomes.progress import EpisodeProgress, ScaleProgress, episode_progress
 
@@ -19,9 +20,22 @@ def outcome_panel(context: template.Context, episode: object) -> dict[str, objec
 
 
 @register.filter
-def score(value: float | None) -> str:
-    """``{{ m.score|score }}``: at most two decimals (35.56), as every outcomes screen prints scores."""
-    return format_score(value)
+def score(value: float | None, scale: Scale | None = None) -> str:
+    """``{{ m.score|score:sp.scale }}``: as the instrument reports it (ODI 44, not 44.44; see
+    ``Scale.report``); without a scale, at most two decimals."""
+    return format_score(value, scale)
+
+
+@register.simple_tag
+def instrument_score(instrument: str, scale_code: str | None, value: float | None) -> str:
+    """``{% instrument_score m.instrument code value %}``: a stored score, rounded as its instrument reports it."""
+    from palpate.core import measures
+
+    try:
+        found = measures.instrument(instrument).scale(scale_code) if scale_code else measures.instrument(instrument).scale()
+    except (KeyError, ValueError, LookupError):
+        found = None
+    return format_score(value, found)
 
 
 @register.simple_tag
@@ -33,7 +47,7 @@ def progress_chart(scale_progress: ScaleProgress, progress: EpisodeProgress, cha
     return render_progress_chart(
         title=f"{scale_progress.label}: {scale.name}", points=points, low=scale.range[0], high=scale.range[1],
         better=scale.better.value, units=scale.units, mcid=scale.mcid.value, visit_dates=progress.visit_dates,
-        chart_id=chart_id or f"chart-{scale_progress.key}",
+        chart_id=chart_id or f"chart-{scale_progress.key}", scale=scale,
     )
 
 
