@@ -37,6 +37,7 @@ from palpate.accounts.models import User
 from palpate.clinics.models import Clinic, Membership
 from palpate.clinics.roles import Role
 from palpate.demo.seed import demo_password, seed_demo
+from palpate.discharge.models import Discharge
 from palpate.evaluations.models import Evaluation, Referral
 from palpate.outcomes.models import OutcomeMeasurement
 from palpate.patients.models import Episode, Patient
@@ -188,10 +189,31 @@ def demo(django_db_setup, django_db_blocker) -> Iterator[Demo]:  # noqa: ANN001
             Membership.objects.create(clinic=harbor, user=user, role=role)
             members[role] = user
         with_history = list(Patient.objects.filter(clinic=harbor, evaluations__isnull=False).distinct().order_by("id"))
+        _discharge_one(harbor, members[Role.OWNER], with_history)
         account = PortalAccount.objects.filter(clinic=harbor).order_by("id").first()
         assert with_history and account is not None, "the demo has no history to crawl"
         yield Demo(today, harbor, members, with_history, account)
         transaction.set_rollback(True)
+
+
+def _discharge_one(clinic: Clinic, owner: User, patients: list[Patient]) -> None:
+    """The demo discharges nobody: sign one summary (with an addendum) so its pages are crawled too."""
+    from palpate.clinics.actor import Actor
+    from palpate.discharge import services as discharge
+    from palpate.lib.models_common import RecordStatus
+
+    actor = Actor.of(Membership.objects.get(clinic=clinic, user=owner))
+    for patient in reversed(patients):
+        episode = Episode.objects.filter(patient=patient).order_by("id").first()
+        if episode is None or Visit.objects.filter(episode=episode, status=RecordStatus.DRAFT).exists():
+            continue
+        draft = discharge.do_save_discharge(actor, episode, None, discharge.DischargeInput(reason="goals_met"))
+        draft = discharge.do_save_discharge(actor, episode, draft, discharge.DischargeInput(
+            reason="goals_met", goal_outcomes=["met"] * len(draft.goals)), draft.version)
+        signed = discharge.do_sign_discharge(actor, draft, draft.version)
+        discharge.do_add_discharge_addendum(actor, signed, "Phoned the patient a week later: no return of pain.")
+        return
+    pytest.fail("no demo episode without a draft note to discharge")
 
 
 def _patterns(resolver: URLResolver, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str]]:
@@ -237,6 +259,7 @@ def urls_of(name: str, pattern: str, demo: Demo, every: bool) -> list[str]:
                 "plan_pk": list(PlanOfCare.objects.filter(patient=patient).values_list("id", flat=True)),
                 "visit_pk": list(Visit.objects.filter(patient=patient).values_list("id", flat=True)),
                 "measurement_pk": list(OutcomeMeasurement.objects.filter(patient=patient).values_list("id", flat=True)),
+                "discharge_pk": list(Discharge.objects.filter(patient=patient).values_list("id", flat=True)),
                 "instrument": _instruments(),
                 "kind": _evaluation_row_kinds(),
             }
