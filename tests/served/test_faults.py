@@ -59,10 +59,11 @@ def test_killing_the_web_workers_during_writes_loses_no_acknowledged_write(tmp_p
         stop.set()
         clients.join(LOAD_LIMIT + 200)
         print(f"killed {len(killed)} web workers; " + driver.summary(tally, time.monotonic() - began))
-        # Requests in flight when their worker died failed (the client saw the connection drop and
-        # counts that as not acknowledged); everything acknowledged must be stored.
-        assert all("ConnectionError" in e or "RemoteDisconnected" in e or "Connection aborted" in e
-                   for e in tally.errors), tally.errors[:5]
+        # Requests in flight when their worker died failed (the client saw the connection drop, or
+        # a response cut off part-way: IncompleteRead, and counts that as not acknowledged);
+        # everything acknowledged must be stored. Never an error answer from the server.
+        dropped = ("ConnectionError", "RemoteDisconnected", "Connection aborted", "IncompleteRead")
+        assert all(any(d in e for d in dropped) for e in tally.errors), tally.errors[:5]
         assert len(tally.save_log) > 20 and tally.patients
         assert driver.missing_writes(app, tally) == []
         assert requests.get(f"{app.base}/healthz", timeout=10).status_code == 200
