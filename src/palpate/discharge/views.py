@@ -16,6 +16,7 @@ from palpate.clinics.roles import CLINICAL_VIEW, CLINICAL_WRITE, NOTE_SIGN, PLAN
 from palpate.discharge import services, summary
 from palpate.discharge.forms import DischargeForm
 from palpate.discharge.models import Discharge
+from palpate.lib.addenda import addendum_page
 from palpate.lib.decorators import client_ip, member_required
 from palpate.lib.models_common import RecordStatus
 from palpate.lib.pdf import pdf_response, render_pdf
@@ -142,22 +143,9 @@ def add_addendum(request: AuthenticatedHttpRequest, pk: int, discharge_pk: int) 
 @require_http_methods(["GET", "HEAD", "POST"])
 def _add_addendum(request: AuthenticatedHttpRequest, patient: Patient, discharge: Discharge) -> HttpResponse:
     actor = request.actor
-    back = _episode_url(discharge.episode)
-    error, text = "", ""
-    if request.method == "POST":
-        text = request.POST.get("text", "")
-        try:
-            services.do_add_discharge_addendum(actor, discharge, text)
-        except ValueError as problem:
-            error = str(problem)
-        else:
-            messages.success(request, "Addendum signed and added to the discharge summary.")
-            return redirect(back)
-    else:
-        record_read(actor, "discharge.addendum_view", patient_id=patient.pk, obj=discharge,
-                    ip_address=client_ip(request))
-    return render(request, "lib/addendum.html", {
-        "patient": patient, "record": discharge, "record_label": "Discharge summary", "back_url": back,
-        "addenda": list(discharge.addenda.select_related("signed_by")), "error": error, "text": text,
-        "can_sign": actor.can(NOTE_SIGN),
-    }, status=400 if error else 200)
+    return addendum_page(
+        request, patient, discharge, label="Discharge summary", back_url=_episode_url(discharge.episode),
+        do_add=lambda text: services.do_add_discharge_addendum(actor, discharge, text),
+        can_sign=actor.can(NOTE_SIGN),
+        on_view=lambda: record_read(actor, "discharge.addendum_view", patient_id=patient.pk, obj=discharge,
+                                    ip_address=client_ip(request)))

@@ -42,6 +42,7 @@ from palpate.evaluations.forms import (
 )
 from palpate.evaluations.models import Evaluation, Referral, ReferralStatus
 from palpate.evaluations.referrals import letter_context
+from palpate.lib.addenda import addendum_page
 from palpate.lib.bodychart import marks_from_pain_map
 from palpate.lib.decorators import client_ip, member_required
 from palpate.lib.pdf import pdf_response, render_pdf
@@ -395,26 +396,13 @@ def evaluation_addendum(request: AuthenticatedHttpRequest, pk: int, evaluation_p
 @require_http_methods(["GET", "HEAD", "POST"])  # after the patient door: another clinic's is a 404 first
 def _evaluation_addendum(request: AuthenticatedHttpRequest, patient: Patient, evaluation: Evaluation) -> HttpResponse:
     actor = request.actor
-    back = reverse("evaluations:detail", args=[patient.pk, evaluation.pk])
-    error, text = "", ""
-    if request.method == "POST":
-        text = request.POST.get("text", "")
-        try:
-            services.do_add_evaluation_addendum(actor, evaluation, text)
-        except ValueError as problem:
-            error = str(problem)
-        else:
-            messages.success(request, "Addendum signed and added to the evaluation.")
-            return redirect(back)
-    else:
-        record_read(actor, "evaluation.addendum_view", patient_id=patient.pk, obj=evaluation,
-                    ip_address=client_ip(request))
-    return render(request, "lib/addendum.html", {
-        "patient": patient, "record": evaluation, "back_url": back,
-        "record_label": f"Evaluation of {evaluation.performed_on:%Y-%m-%d}",
-        "addenda": list(evaluation.addenda.select_related("signed_by")), "error": error, "text": text,
-        "can_sign": actor.can(NOTE_SIGN),
-    }, status=400 if error else 200)
+    return addendum_page(
+        request, patient, evaluation, label=f"Evaluation of {evaluation.performed_on:%Y-%m-%d}",
+        back_url=reverse("evaluations:detail", args=[patient.pk, evaluation.pk]),
+        do_add=lambda text: services.do_add_evaluation_addendum(actor, evaluation, text),
+        can_sign=actor.can(NOTE_SIGN),
+        on_view=lambda: record_read(actor, "evaluation.addendum_view", patient_id=patient.pk, obj=evaluation,
+                                    ip_address=client_ip(request)))
 
 
 # --- referrals -----------------------------------------------------------------------------------

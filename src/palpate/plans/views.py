@@ -20,6 +20,7 @@ from palpate.audit.services import record_read
 from palpate.clinics.http import AuthenticatedHttpRequest
 from palpate.clinics.roles import CLINICAL_VIEW, NOTE_SIGN, PLAN_WRITE
 from palpate.core.errors import InputError
+from palpate.lib.addenda import addendum_page
 from palpate.lib.decorators import client_ip, member_required
 from palpate.lib.pdf import pdf_response, render_pdf
 from palpate.lib.records import SignedAndLocked, StaleEdit
@@ -236,21 +237,8 @@ def plan_addendum(request: AuthenticatedHttpRequest, pk: int, plan_pk: int) -> H
 @require_http_methods(["GET", "HEAD", "POST"])  # after the patient door: another clinic's is a 404 first
 def _plan_addendum(request: AuthenticatedHttpRequest, patient: Patient, plan: PlanOfCare) -> HttpResponse:
     actor = request.actor
-    back = reverse("plans:detail", args=[patient.pk, plan.pk])
-    error, text = "", ""
-    if request.method == "POST":
-        text = request.POST.get("text", "")
-        try:
-            services.do_add_plan_addendum(actor, plan, text)
-        except ValueError as problem:
-            error = str(problem)
-        else:
-            messages.success(request, "Addendum signed and added to the plan of care.")
-            return redirect(back)
-    else:
-        record_read(actor, "plan.addendum_view", patient_id=patient.pk, obj=plan, ip_address=client_ip(request))
-    return render(request, "lib/addendum.html", {
-        "patient": patient, "record": plan, "back_url": back, "record_label": "Plan of care",
-        "addenda": list(plan.addenda.select_related("signed_by")), "error": error, "text": text,
-        "can_sign": actor.can(NOTE_SIGN),
-    }, status=400 if error else 200)
+    return addendum_page(
+        request, patient, plan, label="Plan of care", back_url=reverse("plans:detail", args=[patient.pk, plan.pk]),
+        do_add=lambda text: services.do_add_plan_addendum(actor, plan, text), can_sign=actor.can(NOTE_SIGN),
+        on_view=lambda: record_read(actor, "plan.addendum_view", patient_id=patient.pk, obj=plan,
+                                    ip_address=client_ip(request)))
