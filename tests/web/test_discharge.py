@@ -393,3 +393,28 @@ def test_the_front_desk_is_not_offered_to_reopen_a_discharged_episode(world, as_
     page = as_user(world.fran).get(status_url(world)).content.decode()
     assert 'name="to_status"' not in page and "Only a therapist can reopen" in page
     assert as_user(world.fran).post(status_url(world), {"to_status": "active", "reason": "x"}).status_code == 403
+
+
+def test_signing_a_discharge_cancels_the_episodes_future_bookings_and_keeps_the_past(world):
+    from palpate.scheduling.models import Appointment
+
+    def booked(starts_at: dt.datetime, status: str = "booked") -> Appointment:
+        return Appointment.objects.create(clinic=world.harbor, patient=world.harbor_patient,
+                                          episode=world.harbor_episode, therapist=world.alice, booked_by=world.alice,
+                                          starts_at=starts_at, ends_at=starts_at + dt.timedelta(minutes=45),
+                                          status=status)
+
+    now = timezone.now()
+    coming, later = booked(now + dt.timedelta(days=2)), booked(now + dt.timedelta(days=9))
+    attended = booked(now - dt.timedelta(days=3), status="completed")
+    missed = booked(now - dt.timedelta(days=1))  # booked in the past, never checked in: the front desk's to settle
+
+    sign(world, signed_plan(world))
+
+    for appointment in (coming, later, attended, missed):
+        appointment.refresh_from_db()
+    assert (coming.status, later.status) == ("cancelled", "cancelled")  # by the clinic: never a late cancellation
+    assert coming.reason.startswith(f"Discharged on {timezone.localdate():%Y-%m-%d}")
+    assert (attended.status, missed.status) == ("completed", "booked")
+    cancelled = AuditEvent.objects.filter(action="appointment.cancel").order_by("seq")
+    assert [e.object_id for e in cancelled] == [str(coming.pk), str(later.pk)]

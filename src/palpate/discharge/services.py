@@ -18,6 +18,7 @@ from palpate.audit.services import record_event
 from palpate.clinics.actor import Actor
 from palpate.clinics.roles import NOTE_SIGN, PLAN_WRITE
 from palpate.discharge import summary
+from palpate.discharge.hooks import discharge_signed
 from palpate.discharge.models import Discharge, DischargeAddendum
 from palpate.lib.models_common import RecordStatus, clean_addendum_text, sign_record
 from palpate.lib.records import StaleEdit, check_editable, claim_version
@@ -178,6 +179,7 @@ def do_sign_discharge(actor: Actor, discharge: Discharge, version: object) -> Di
         record_event(actor=actor, action="episode.status", patient_id=episode.patient_id, obj=episode,
                      old={"status": before}, new={"status": EpisodeStatus.DISCHARGED, "reason": reason,
                                                    "discharged_on": today})
+        discharge_signed(actor, fresh)  # e.g. its future bookings are cancelled (discharge/hooks.py)
     return fresh
 
 

@@ -7,9 +7,14 @@ class SchedulingConfig(AppConfig):
     verbose_name = "Scheduling"
 
     def ready(self) -> None:
+        from palpate.discharge.hooks import on_discharge_signed
         from palpate.patients.chart import add_panel
         from palpate.scheduling.panels import episode_panel, patient_panel, plan_panel
-        from palpate.scheduling.services import complete_for_signed_visit, release_for_voided_visit
+        from palpate.scheduling.services import (
+            cancel_for_discharge,
+            complete_for_signed_visit,
+            release_for_voided_visit,
+        )
         from palpate.visits.hooks import on_visit_signed, on_visit_voided
 
         # After the plan of care (20), before the visits (30): the series booked from the plan.
@@ -18,3 +23,4 @@ class SchedulingConfig(AppConfig):
         add_panel("plan", "schedule", 10, "scheduling/_plan_panel.html", plan_panel)
         on_visit_signed(complete_for_signed_visit)
         on_visit_voided(release_for_voided_visit)
+        on_discharge_signed(cancel_for_discharge)

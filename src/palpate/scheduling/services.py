@@ -663,6 +663,21 @@ def do_complete(actor: Actor, appointment: Appointment, *, now: dt.datetime | No
         return _change_status(actor, current, AppointmentStatus.COMPLETED, "appointment.complete", now=now)
 
 
+def cancel_for_discharge(actor: Actor, discharge: Any) -> None:
+    """The discharge's hook: a discharged episode keeps no future booking.
+
+    Runs inside the signing transaction. Each booked appointment of the episode still to come is
+    cancelled by the clinic (never a late cancellation: the patient did not cancel), with the
+    discharge as its reason, audited like any cancellation; past and attended ones stay as they are.
+    """
+    now = timezone.now()
+    reason = f"Discharged on {discharge.discharged_on:%Y-%m-%d} (discharge summary signed)"
+    for appointment in (Appointment.objects.select_for_update(no_key=True)
+                        .filter(clinic_id=discharge.clinic_id, episode_id=discharge.episode_id,
+                                status=AppointmentStatus.BOOKED, starts_at__gt=now).order_by("starts_at")):
+        _change_status(actor, appointment, AppointmentStatus.CANCELLED, "appointment.cancel", now=now, reason=reason)
+
+
 def complete_for_signed_visit(actor: Actor, visit: Visit) -> None:
     """The visits app's hook: a signed note completes its appointment (or that day's for the episode).
 
