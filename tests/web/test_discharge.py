@@ -418,3 +418,22 @@ def test_signing_a_discharge_cancels_the_episodes_future_bookings_and_keeps_the_
     assert (attended.status, missed.status) == ("completed", "booked")
     cancelled = AuditEvent.objects.filter(action="appointment.cancel").order_by("seq")
     assert [e.object_id for e in cancelled] == [str(coming.pk), str(later.pk)]
+
+
+@pytest.mark.parametrize("status", ["on_hold", "discharged"])
+def test_no_new_evaluation_or_visit_starts_on_an_episode_that_is_not_active(world, as_user, status):
+    world.harbor_episode.status = status
+    world.harbor_episode.save()
+    client = as_user(world.alice)
+    p, e = world.harbor_patient.pk, world.harbor_episode.pk
+    for method, url in (("get", f"/patients/{p}/evaluations/episode/{e}/new/"),
+                        ("post", f"/patients/{p}/evaluations/episode/{e}/new/"),
+                        ("post", f"/patients/{p}/visits/start/{e}/")):
+        response = getattr(client, method)(url, follow=True)
+        page = html.unescape(response.content.decode())
+        assert response.redirect_chain[-1][0] == f"/patients/{p}/", url
+        assert ("on hold: resume it" if status == "on_hold" else "discharged: reopen it") in page, url
+    assert not Visit.objects.filter(episode=world.harbor_episode).exists()
+    from palpate.evaluations.models import Evaluation
+
+    assert not Evaluation.objects.filter(episode=world.harbor_episode).exists()

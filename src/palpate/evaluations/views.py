@@ -56,7 +56,7 @@ from palpate.lib.vocabulary import (
 )
 from palpate.lib.voiding import void_page
 from palpate.patients.access import access_episode, access_patient
-from palpate.patients.models import Episode, Patient
+from palpate.patients.models import Episode, EpisodeStatus, Patient
 
 MAX_ROWS = 60
 
@@ -221,6 +221,9 @@ def evaluation_create(request: AuthenticatedHttpRequest, pk: int, episode_pk: in
     actor = request.actor
     patient = access_patient(actor, pk)
     episode = access_episode(actor, patient, episode_pk)
+    if episode.status != EpisodeStatus.ACTIVE:  # a returning patient: reopen (or resume) the episode first
+        messages.error(request, episode.not_active_message("evaluating in it"))
+        return redirect("patients:detail", pk=patient.pk)
     if request.method == "POST":
         return _submit(request, patient, episode, None)
     # A re-evaluation starts from the last signed evaluation's findings and vitals (shown as carried

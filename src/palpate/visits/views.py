@@ -205,7 +205,7 @@ def start_visit(request: AuthenticatedHttpRequest, pk: int, episode_pk: int) -> 
     episode = access_episode(actor, patient, episode_pk)
     if request.method == "POST":
         if episode.status != EpisodeStatus.ACTIVE:
-            messages.error(request, "This episode is discharged; reopen it before documenting a visit.")
+            messages.error(request, episode.not_active_message("documenting a visit"))
             return redirect("patients:detail", pk=patient.pk)
         visit, created = services.do_start_visit(actor, patient, episode)
         if not created:
