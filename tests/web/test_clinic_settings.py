@@ -50,7 +50,11 @@ def test_every_problem_of_the_settings_form_is_reported_in_one_round(world, as_u
     body = response.content.decode()
     assert response.status_code == 200
     assert "outside the safe bound" in body
-    assert body.count("must be at most") == 2
+    # Each at its field and, as a link to it, in the error summary at the top.
+    assert body.count("must be at most") == 4
+    summary = body[body.index('class="error-summary"'):]
+    summary = summary[:summary.index("</ul>")]
+    assert summary.count('href="#id_policy_') == 3  # fever, and one of each pair out of order
     assert "Soreness lasting longer than this withholds friction" in body
     world.harbor.refresh_from_db()
     assert world.harbor.policy_overrides == {}
