@@ -25,36 +25,6 @@ class InputError(Exception):
         return {"error": {"code": self.code, "message": self.message, "path": self.path}}
 
 
-class InputErrors(Exception):
-    """Several independent problems of one input, each an :class:`InputError`, in input order.
-
-    A form shows every problem a person typed in one round; a check that can look at each part on
-    its own collects them here instead of stopping at the first. The command-line contract still
-    answers one error (``as_json`` is the first one's), so its JSON shape does not change.
-    """
-
-    def __init__(self, errors: list[InputError]) -> None:
-        if not errors:
-            raise ValueError("InputErrors needs at least one error")
-        self.errors = list(errors)
-        super().__init__("; ".join(str(e) for e in self.errors))
-
-    @property
-    def first(self) -> InputError:
-        return self.errors[0]
-
-    def as_json(self) -> dict[str, dict[str, str]]:
-        return self.first.as_json()
-
-
-def raise_collected(errors: list[InputError]) -> None:
-    """Raise nothing, the one error, or all of them as :class:`InputErrors`."""
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise InputErrors(errors)
-
-
 class KnowledgeBaseError(Exception):
     """A knowledge-base file is malformed. Names the file, the key and the problem."""
 
