@@ -35,10 +35,10 @@ from django.utils import timezone
 
 from palpate.core.billing import EvaluationAssessment, assess_evaluation
 from palpate.core.errors import InputError
-from palpate.core.request import vitals_problems
 from palpate.core.kb.clinical import knowledge_base
 from palpate.core.measures import percent_of_normal
 from palpate.core.measures.rom import check_rom
+from palpate.core.request import vitals_problems
 from palpate.evaluations.models import POSTURE_FINDINGS, Evaluation, Irritability
 from palpate.evaluations.services import EvaluationInput
 from palpate.lib import vocabulary
