@@ -246,3 +246,11 @@ def test_it_names_every_mistake_of_a_password_change_at_once(world, as_user):
     body = assert_names_all(response, "Your old password was entered incorrectly")
     links = summary_links(body)
     assert {"id_old_password", "id_new_password2"} <= set(links), links
+
+
+def test_a_finding_listed_twice_is_named_with_the_evaluations_other_mistakes(world, as_user):
+    response = as_user(world.alice).post(new_url(world, world.harbor_episode), form_data(
+        performed_on=TOMORROW, history="Typed history",
+        find_0_code="open_wound", find_0_region="lower_back", find_1_code="open_wound", find_1_region="lower_back"))
+    assert_names_all(response, "The evaluation date is in the future",
+                     "This finding is already listed at this site", kept=("Typed history",))

@@ -540,10 +540,11 @@ class EvaluationEditor:
         if results[0]:
             self._assess_complexity()
         self._check_vitals()
-        if not all(results) or self.main.errors:
-            return False
-        self.findings()  # a finding listed twice at one site is an error on its row
-        return bool(self.tables["find"].is_valid())
+        if not getattr(self, "_findings_checked", False):
+            # A finding listed twice at one site is an error on its row, named whatever else is wrong.
+            self._findings_checked = True
+            self.findings()
+        return all(results) and not self.main.errors and bool(self.tables["find"].is_valid())
 
     def _check_vitals(self) -> None:
         """The core's limits on the vitals typed, each on its field, whatever else is still wrong on
