@@ -128,6 +128,26 @@ def test_the_log_reads_events_and_patients_in_a_fixed_number_of_queries_however_
                                                   date_of_birth="1990-01-01", sex="female"))
     for url in ("/audit/", "/audit/?name=garcia", "/audit/?record=000001&q=patient"):
         total, events, patients = _page_reads(client, url)
-        # A count and a page of events; the patients matching a filter and the names on the page.
-        assert events <= 2 and patients <= 2, url
+        # A count, a page of events and the actions the trail holds (the action filter's choices);
+        # the patients matching a filter and the names on the page.
+        assert events <= 3 and patients <= 2, url
         assert total <= 25, url
+
+
+def test_the_action_filter_offers_the_actions_in_words_and_still_takes_the_code(world, as_user):
+    move_episode_to_the_neck(world)
+    client = as_user(world.olivia)
+    html = client.get("/audit/").content.decode()
+    select = re.search(r'<select id="action" name="action">(.*?)</select>', html, re.S)
+    assert select, "the action filter is a choice list"
+    options = dict(re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select.group(1)))
+    assert options[""] == "Every action"
+    assert options["episode.update"] == "Episode: update" and options["episode"] == "Episode: every action"
+    assert "patient.create" in options and "." not in options["patient.create"]  # words, not the code
+    # The code in the URL filters as before, and the list shows it chosen.
+    filtered = client.get("/audit/?action=episode.update").content.decode()
+    assert '<option value="episode.update" selected>' in filtered
+    assert rows(filtered) and all("Episode: update" in row for row in rows(filtered))
+    # A subject takes every action of it.
+    subject = rows(client.get("/audit/?action=episode").content.decode())
+    assert {"Episode: create", "Episode: update"} <= {a for row in subject for a in ("Episode: create", "Episode: update") if a in row}

@@ -21,7 +21,7 @@ from palpate.audit.models import AuditEvent
 from palpate.audit.patients import directory
 from palpate.audit.permissions import AUDIT_EXPORT, AUDIT_VIEW
 from palpate.audit.services import fold_reads, record_read
-from palpate.audit.words import action_words, change_lines
+from palpate.audit.words import action_choices, action_words, change_lines
 from palpate.lib.decorators import client_ip, member_required
 from palpate.lib.http import MemberRequest
 
@@ -69,7 +69,11 @@ def audit_log(request: MemberRequest) -> HttpResponse:
     rows = [{"event": e, "action": action_words(e.action), "patient": names.get(e.patient_id, e.patient_id or ""),
              "changes": change_lines(e.old, e.new)} for e in page.object_list]
     query = urlencode({k: v for k, v in filters.items() if v})
+    # The actions this clinic's trail holds, offered in words; the URL still carries the code.
+    actions = (AuditEvent.objects.filter(clinic=actor.clinic).order_by("action")
+               .values_list("action", flat=True).distinct())
     return render(request, "audit/log.html", {"page": page, "rows": rows, **filters, "query": query,
+                                              "action_choices": action_choices(actions, filters["action"]),
                                               "can_export": actor.can(AUDIT_EXPORT)})
 
 

@@ -7,7 +7,7 @@ page shows each field and value in the words of the vocabulary (``palpate.core.v
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from palpate.core import vocabulary
@@ -62,3 +62,15 @@ def action_words(action: str) -> str:
     subject, _, verb = action.partition(".")
     subject_words = subject.replace("_", " ").capitalize()
     return f"{subject_words}: {verb.replace('_', ' ').replace('.', ', ')}" if verb else subject_words
+
+
+def action_choices(actions: Iterable[str], chosen: str = "") -> list[tuple[str, str]]:
+    """The audit log's action filter in words: every action of a subject ("Patient: every action",
+    the filter matching its prefix), then each action; ``chosen`` is kept even if no event has it
+    (a code typed into the URL still filters, and the list shows it)."""
+    known = sorted(set(actions) | ({chosen} if chosen else set()))
+    choices: list[tuple[str, str]] = [("", "Every action")]
+    for subject in sorted({a.partition(".")[0] for a in known}):
+        choices.append((subject, f"{action_words(subject)}: every action"))
+        choices += [(a, action_words(a)) for a in known if a.partition(".")[0] == subject and a != subject]
+    return choices

@@ -127,6 +127,28 @@ def parse_request(payload: Any) -> PlanRequest:
     return _Parser(knowledge_base()).request(payload)
 
 
+def vitals_problems(vitals: Mapping[str, Any]) -> list[InputError]:
+    """Every problem of the vitals at once (each number against its limit, then the pair's order),
+    with the same messages and paths :func:`parse_request` gives for the first one. A form checks
+    these before the rest of the request is valid, so a bad temperature and a bad blood pressure are
+    both named in the same round as a missing date."""
+    parser = _Parser(knowledge_base())
+    problems: list[InputError] = []
+    numbers: dict[str, float | None] = {}
+    for key in ("temperature_c", "bp_systolic", "bp_diastolic"):
+        try:
+            numbers[key] = parser.number(vitals, key, "vitals")
+        except InputError as error:
+            problems.append(error)
+    systolic, diastolic = numbers.get("bp_systolic"), numbers.get("bp_diastolic")
+    if systolic is not None and diastolic is not None:  # both possible: then their order
+        try:
+            parser.vitals({"bp_systolic": systolic, "bp_diastolic": diastolic})
+        except InputError as error:
+            problems.append(error)
+    return problems
+
+
 class _Parser:
     def __init__(self, kb: ClinicalKB) -> None:
         self.kb = kb

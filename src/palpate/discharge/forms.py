@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from palpate.discharge.models import Discharge
-from palpate.discharge.services import DischargeInput
+from palpate.discharge.services import DischargeInput, check_discharge_input
 from palpate.lib import vocabulary
 
 
@@ -39,6 +39,15 @@ class DischargeForm(forms.Form):
             return {}
         return {"reason": discharge.reason, "reason_detail": discharge.reason_detail,
                 "home_program_notes": discharge.home_program_notes}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # The service's own check (lengths, known outcomes) on what the fields let through, in the same
+        # round as the fields' errors; each problem on its field, once.
+        for name, message in check_discharge_input(self.value(), len(self.goals)).items():
+            if name not in self.errors:
+                self.add_error(name if name in self.fields else None, message)
+        return data
 
     def goal_fields(self) -> list[forms.BoundField]:
         return [self[f"goal_{i}"] for i in range(len(self.goals))]

@@ -38,6 +38,7 @@ from palpate.core.errors import InputError
 from palpate.core.kb.clinical import knowledge_base
 from palpate.core.measures import percent_of_normal
 from palpate.core.measures.rom import check_rom
+from palpate.core.request import vitals_problems
 from palpate.evaluations.models import POSTURE_FINDINGS, Evaluation, Irritability
 from palpate.evaluations.services import EvaluationInput
 from palpate.lib import vocabulary
@@ -490,6 +491,7 @@ class EvaluationForm(forms.Form):
 # --- the whole page ------------------------------------------------------------------------------
 
 _FINDING_PATH = re.compile(r"^findings\[(\d+)\](?:\.(\w+))?")
+VITAL_FIELDS = ("temperature_c", "bp_systolic", "bp_diastolic")
 _ROM_PATH = re.compile(r"^rom\[(\d+)\]")
 
 
@@ -537,10 +539,26 @@ class EvaluationEditor:
         results = [self.main.is_valid(), *(t.is_valid() for t in self.tables.values())]
         if results[0]:
             self._assess_complexity()
-        if not all(results) or self.main.errors:
-            return False
-        self.findings()  # a finding listed twice at one site is an error on its row
-        return bool(self.tables["find"].is_valid())
+        self._check_vitals()
+        if not getattr(self, "_findings_checked", False):
+            # A finding listed twice at one site is an error on its row, named whatever else is wrong.
+            self._findings_checked = True
+            self.findings()
+        return all(results) and not self.main.errors and bool(self.tables["find"].is_valid())
+
+    def _check_vitals(self) -> None:
+        """The core's limits on the vitals typed, each on its field, whatever else is still wrong on
+        the page: a temperature of 80 °C is named in the same round as a missing date. (The rows
+        check their own ranges of motion; the screen needs the whole page valid and runs after.)"""
+        main = self.main
+        if getattr(self, "_vitals_checked", False):  # is_valid may be asked twice: one message each
+            return
+        self._vitals_checked = True
+        typed = {name: main.cleaned_data.get(name) for name in VITAL_FIELDS
+                 if name not in main.errors and main.cleaned_data.get(name) is not None}
+        for error in vitals_problems(typed):
+            field = error.path.rpartition(".")[2]
+            main.add_error(field if field in main.fields else None, error.message)
 
     def _assess_complexity(self) -> None:
         components = self.main.complexity()

@@ -175,9 +175,10 @@ class GoalFormSet(RowFormSet):
     start_date: dt.date | None = None
 
     def clean(self) -> None:
-        if any(self.errors):
-            return
+        # Row by row: a goal missing its text does not hide another goal's target date before the start.
         for form in self.filled():
+            if "target_date" in form.errors:
+                continue
             target = form.cleaned_data.get("target_date")
             if target and self.start_date and target < self.start_date:
                 form.add_error("target_date", "The target date is before the plan's start date.")
@@ -282,13 +283,16 @@ class PlanEditor:
     # -- saving ---------------------------------------------------------------------------------
 
     def is_valid(self) -> bool:
-        valid = self.form.is_valid()
-        self.goals.start_date = self.form.cleaned_data.get("start_date") if valid else None
-        if valid:
+        form = self.form
+        form.is_valid()
+        # Each check runs on what it needs, whatever else is wrong, so one save names every problem:
+        # the goals' dates against a valid start date, each chosen therapy against the plan's stored
+        # screen (it needs only the therapy and its reason, not the frequency or the duration).
+        self.goals.start_date = form.cleaned_data.get("start_date") if "start_date" not in form.errors else None
+        if "complementary" not in form.errors:
             self._check_therapies()
-            valid = not self.form.errors
         # Evaluate every part so each shows its own errors at once.
-        results = [valid, self.goals.is_valid(), self.items.is_valid(), self.home.is_valid()]
+        results = [not form.errors, self.goals.is_valid(), self.items.is_valid(), self.home.is_valid()]
         return all(results)
 
     def _check_therapies(self) -> None:
@@ -324,6 +328,41 @@ class PlanEditor:
                            "override_reason": (f.cleaned_data.get("override_reason") or "").strip()}
                           for f in self.home.filled()],
         )
+
+    def error_links(self) -> list[tuple[str, str]]:
+        """(anchor, message) for the error summary, in page order: the plan's own fields, goals,
+        soft-tissue items, complementary therapies' reasons, then the home programme; each a link to its field."""
+        form = self.form
+        links = [("", str(e)) for e in form.non_field_errors()]
+        for name in ("version", "start_date", "frequency_per_week", "duration_weeks", "complementary"):
+            anchor = f"{form[name].auto_id}_0" if name == "complementary" else form[name].auto_id
+            links += [(anchor, f"{form.fields[name].label}: {e}") for e in form.errors.get(name, [])]
+        links += self._row_links(self.goals, "Goal")
+        links += self._row_links(self.items, "Technique")
+        # A reason box is drawn only for a person who may override; otherwise the link goes to the therapy.
+        box_shown = self.actor.can(SAFETY_OVERRIDE)
+        for index, (code, label) in enumerate(vocabulary.choices("therapy")):
+            name = THERAPY_REASON + code
+            anchor = form[name].auto_id if box_shown else f"id_complementary_{index}"
+            links += [(anchor, f"{label}, {str(form.fields[name].label).lower()}: {e}")
+                      for e in form.errors.get(name, [])]
+        links += self._row_links(self.home, "Home exercise")
+        return links
+
+    def _row_links(self, formset: forms.BaseFormSet, title: str) -> list[tuple[str, str]]:
+        try:
+            rows = formset.forms
+        except forms.ValidationError:  # a broken management form: said as the formset's own error
+            rows = []
+        links = [("", f"{title}s: {e}") for e in formset.non_form_errors()]
+        for number, row in enumerate(rows, start=1):
+            for name, errors in row.errors.items():
+                # The reason box is drawn only where an override is possible; the row always is.
+                shown = name in row.fields and (name != "override_reason" or self.actor.can(SAFETY_OVERRIDE))
+                anchor = row[name].auto_id if shown else f"{row.prefix}-row"
+                label = str(row.fields[name].label).lower() if name in row.fields else "row"
+                links += [(anchor, f"{title} row {number}, {label}: {e}") for e in errors]
+        return links
 
     @property
     def has_errors(self) -> bool:
