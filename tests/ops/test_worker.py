@@ -60,6 +60,9 @@ def test_a_worker_killed_mid_task_runs_it_again_to_the_same_end_state(tmp_path):
                           "print(json.dumps(list(Backup.objects.values_list('slot', flat=True))))") == ["slot-7"]
         assert len(list((tmp_path / "backups").glob("palpate-backup-*"))) == 1
         assert b"1 interrupted task(s) queued again" in (tmp_path / "worker.log").read_bytes()
+        # Thread workers are not forked: none may drop the pool another thread is using (on
+        # PostgreSQL that once left the re-run task a pool that was not open, and it failed).
+        assert b"inherited" not in (tmp_path / "worker.log").read_bytes()
 
 
 def test_process_workers_are_forked_without_a_database_connection_and_use_their_own(tmp_path):
@@ -82,3 +85,19 @@ def test_process_workers_are_forked_without_a_database_connection_and_use_their_
         parents = {p.read_text().split()[0] for p in markers.glob("ran-*")}
         assert parents == {str(worker.pid)}  # forked children of the worker process ran them
         assert b"inherited" not in (tmp_path / "worker.log").read_bytes()
+
+
+def test_a_thread_worker_starting_leaves_the_pool_its_sibling_uses(db):  # noqa: ANN001
+    """Thread workers share the consumer's process: the start-up hook must not drop its connections."""
+    from django.db import connection
+
+    from palpate.lib.forking import _inherited
+    from palpate.ops.worker import forget_connections_if_forked
+
+    connection.ensure_connection()
+    held, kept = connection.connection, len(_inherited)
+    assert forget_connections_if_forked(os.getpid()) == 0
+    assert connection.connection is held and len(_inherited) == kept
+    with connection.cursor() as cursor:  # still the same working connection
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)

@@ -113,6 +113,20 @@ class Heartbeat(threading.Thread):
             self.beat()
 
 
+def forget_connections_if_forked(consumer_pid: int) -> int:
+    """A worker's start: in a forked child (process workers), drop what the fork copied.
+
+    Thread workers were not forked: they share the consumer's pool, and one thread "forgetting" it
+    while another has just opened it for a task leaves that task a pool that is not open (a task
+    failed so on PostgreSQL). So nothing happens in the consumer's own process.
+    """
+    if os.getpid() == consumer_pid:
+        return 0
+    from palpate.lib.forking import forget_inherited_connections
+
+    return forget_inherited_connections()
+
+
 def run_worker(workers: int | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "palpate.web.settings")
     import django
@@ -122,7 +136,7 @@ def run_worker(workers: int | None = None) -> int:
     from huey.api import PeriodicTask
     from huey.signals import SIGNAL_INTERRUPTED
 
-    from palpate.lib.forking import close_connections, forget_inherited_connections
+    from palpate.lib.forking import close_connections
     from palpate.ops.queue import HUEY, worker_name
 
     loaded = import_task_modules()
@@ -131,10 +145,12 @@ def run_worker(workers: int | None = None) -> int:
     heartbeat.beat()
     requeued = recover_interrupted()
 
+    consumer_pid = os.getpid()
+
     @HUEY.on_startup("palpate-forget-inherited-connections")
     def _after_fork() -> None:
         # Runs in every worker as it starts; with process workers that is in the forked child.
-        found = forget_inherited_connections()
+        found = forget_connections_if_forked(consumer_pid)
         if found:
             log.warning("worker process %s inherited %d database connection(s); dropped them", os.getpid(), found)
 
