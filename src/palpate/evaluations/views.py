@@ -54,7 +54,7 @@ from palpate.lib.vocabulary import (
     region_choices,
     region_groups,
 )
-from palpate.lib.voiding import void_page
+from palpate.lib.voiding import void_page, voidable_of_patient
 from palpate.patients.access import access_episode, access_patient
 from palpate.patients.models import Episode, EpisodeStatus, Patient
 
@@ -489,11 +489,7 @@ def void_evaluation(request: AuthenticatedHttpRequest, pk: int, evaluation_pk: i
     patient = access_patient(actor, pk, write=request.method == "POST")
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
-    try:  # all_with_voided: the page still says what was voided, and when, and why
-        evaluation = Evaluation.all_with_voided.select_related("voided_by").get(
-            clinic_id=patient.clinic_id, patient=patient, pk=int(str(evaluation_pk)))
-    except (Evaluation.DoesNotExist, ValueError):
-        raise Http404("No such record") from None
+    evaluation = voidable_of_patient(Evaluation, patient, evaluation_pk)
     record_read(actor, "evaluation.void_view", patient_id=patient.pk, obj=evaluation, ip_address=client_ip(request))
     crumbs = [(patient.full_name, reverse("patients:detail", args=[patient.pk]))]
     if not evaluation.is_voided:

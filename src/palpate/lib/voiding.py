@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -102,6 +102,16 @@ def mark_voided(record: Voidable, user: Any, reason: str) -> list[str]:
     record.voided_by = user
     record.void_reason = reason
     return ["voided_at", "voided_by", "void_reason"]
+
+
+def voidable_of_patient(model: type[Voidable], patient: Any, pk: object) -> Any:
+    """The patient's record of ``model`` for its void page, voided or not (the page still says what
+    was voided, when and why); anything else, another patient's or clinic's included, is a 404."""
+    try:
+        return model.all_with_voided.select_related("voided_by").get(  # type: ignore[attr-defined]
+            clinic_id=patient.clinic_id, patient=patient, pk=int(str(pk)))
+    except (model.DoesNotExist, ValueError):  # type: ignore[attr-defined]
+        raise Http404("No such record") from None
 
 
 def void_page(request: HttpRequest, record: Voidable, *, what: str, crumbs: list[tuple[str, str]],

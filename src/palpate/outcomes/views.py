@@ -26,7 +26,7 @@ from palpate.core import measures
 from palpate.core.errors import InputError
 from palpate.lib.decorators import client_ip, member_required
 from palpate.lib.pdf import pdf_response, render_pdf
-from palpate.lib.voiding import void_page
+from palpate.lib.voiding import void_page, voidable_of_patient
 from palpate.outcomes import main_measure, services
 from palpate.outcomes.charts import format_score
 from palpate.outcomes.forms import MainMeasureForm, MeasurementForm, WordingForm
@@ -274,11 +274,7 @@ def void_measurement(request: AuthenticatedHttpRequest, pk: int, measurement_pk:
     patient = access_patient(actor, pk, write=request.method == "POST")
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
-    try:  # all_with_voided: the page still says what was voided, and when, and why
-        measurement = OutcomeMeasurement.all_with_voided.select_related("voided_by").get(
-            clinic_id=patient.clinic_id, patient=patient, pk=int(str(measurement_pk)))
-    except (OutcomeMeasurement.DoesNotExist, ValueError):
-        raise Http404("No such record") from None
+    measurement = voidable_of_patient(OutcomeMeasurement, patient, measurement_pk)
     record_read(actor, "outcomes.void_view", patient_id=patient.pk, obj=measurement, ip_address=client_ip(request))
     crumbs = [(patient.full_name, reverse("patients:detail", args=[patient.pk]))]
     if not measurement.is_voided:

@@ -24,7 +24,7 @@ from palpate.lib.addenda import addendum_page
 from palpate.lib.decorators import client_ip, member_required
 from palpate.lib.pdf import pdf_response, render_pdf
 from palpate.lib.records import SignedAndLocked, StaleEdit
-from palpate.lib.voiding import void_page
+from palpate.lib.voiding import void_page, voidable_of_patient
 from palpate.patients.access import access_episode, access_patient
 from palpate.patients.models import EpisodeStatus, Patient
 from palpate.plans import documents, services
@@ -212,11 +212,7 @@ def void_plan(request: AuthenticatedHttpRequest, pk: int, plan_pk: int) -> HttpR
     patient = access_patient(actor, pk, write=request.method == "POST")
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
-    try:  # all_with_voided: the page still says what was voided, and when, and why
-        plan = PlanOfCare.all_with_voided.select_related("voided_by").get(
-            clinic_id=patient.clinic_id, patient=patient, pk=int(str(plan_pk)))
-    except (PlanOfCare.DoesNotExist, ValueError):
-        raise Http404("No such record") from None
+    plan = voidable_of_patient(PlanOfCare, patient, plan_pk)
     record_read(actor, "plan.void_view", patient_id=patient.pk, obj=plan, ip_address=client_ip(request))
     crumbs = [(patient.full_name, reverse("patients:detail", args=[patient.pk]))]
     if not plan.is_voided:

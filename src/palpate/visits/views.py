@@ -36,7 +36,7 @@ from palpate.lib.decorators import client_ip, member_required
 from palpate.lib.pdf import pdf_response, render_pdf
 from palpate.lib.records import StaleEdit, check_editable
 from palpate.lib.vocabulary import label, pressure_help, where
-from palpate.lib.voiding import void_page
+from palpate.lib.voiding import void_page, voidable_of_patient
 from palpate.patients.access import access_episode, access_patient
 from palpate.patients.models import EpisodeStatus, Patient
 from palpate.visits import carry, services
@@ -500,11 +500,7 @@ def void_visit(request: AuthenticatedHttpRequest, pk: int, visit_pk: int) -> Htt
     patient = access_patient(actor, pk, write=request.method == "POST")
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
-    try:  # all_with_voided: the page still says what was voided, and when, and why
-        visit = Visit.all_with_voided.select_related("voided_by").get(
-            clinic_id=patient.clinic_id, patient=patient, pk=int(str(visit_pk)))
-    except (Visit.DoesNotExist, ValueError):
-        raise Http404("No such visit") from None
+    visit = voidable_of_patient(Visit, patient, visit_pk)
     record_read(actor, "visit.void_view", patient_id=patient.pk, obj=visit, ip_address=client_ip(request))
     crumbs = [(patient.full_name, reverse("patients:detail", args=[patient.pk]))]
     if not visit.is_voided:
